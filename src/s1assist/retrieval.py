@@ -1,0 +1,113 @@
+"""Dense, lexical and fused retrieval over a loaded index; returns typed `Hit`s."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from s1assist.config import RetrievalMode, RetrievalSettings, Settings
+from s1assist.embedding import Encoder
+from s1assist.errors import IndexMismatchError, QueryError
+from s1assist.index import LoadedIndex, load_index
+from s1assist.lexical import tokenize
+from s1assist.lexicon import expand
+from s1assist.types import Hit
+
+Ranking = Sequence[tuple[int, float]]
+"""(row, score) pairs, best first."""
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Ranking], k: int, weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
+    """Sum of weight / (k + rank) over the rankings a row appears in; ties keep first-seen order."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, (row, _) in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def check_query(query: str, max_chars: int) -> str:
+    """The query stripped; `QueryError` for an empty one or one over the length limit."""
+    stripped = query.strip()
+    if not stripped:
+        raise QueryError("the query is empty")
+    if len(stripped) > max_chars:
+        raise QueryError(
+            f"the query is {len(stripped):,} characters; the limit is {max_chars:,} "
+            "(setting retrieval.max_query_chars)"
+        )
+    return stripped
+
+
+class Retriever:
+    """Hybrid search: dense (FAISS) and BM25 candidate lists fused with RRF."""
+
+    def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+
+    def check_model(self) -> None:
+        """Refuse an index whose vectors the encoder cannot have made."""
+        if self.encoder.dimension != self.index.manifest.dimension:
+            raise IndexMismatchError(
+                f"{self.index.folder}: vectors of dimension {self.index.manifest.dimension}, "
+                f"model {self.encoder.model_name!r} makes {self.encoder.dimension}"
+            )
+
+    def search(
+        self, query: str, k: int | None = None, mode: RetrievalMode | None = None
+    ) -> list[Hit]:
+        query = check_query(query, self.settings.max_query_chars)
+        k = k or self.settings.k
+        mode = mode or self.settings.mode
+        depth = max(k, self.settings.candidates)
+        dense = self.dense_ranking(query, depth) if mode is not RetrievalMode.BM25 else []
+        lexical = self.lexical_ranking(query, depth) if mode is not RetrievalMode.DENSE else []
+        if mode is RetrievalMode.DENSE:
+            fused = list(dense)
+        elif mode is RetrievalMode.BM25:
+            fused = list(lexical)
+        else:
+            fused = reciprocal_rank_fusion(
+                [dense, lexical],
+                self.settings.rrf_k,
+                [self.settings.dense_weight, self.settings.lexical_weight],
+            )
+        dense_scores = dict(dense)
+        lexical_scores = dict(lexical)
+        return [
+            Hit(
+                chunk=self.index.chunks[row],
+                rank=rank,
+                score=float(score),
+                dense_score=dense_scores.get(row),
+                lexical_score=lexical_scores.get(row),
+            )
+            for rank, (row, score) in enumerate(fused[:k], start=1)
+        ]
+
+    def dense_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
+        vector = self.encoder.encode_query(query)
+        scores, rows = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def lexical_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
+        text = expand(query) if self.settings.expand_query else query
+        scores = self.index.lexical.scores(tokenize(text))
+        depth = min(depth, len(scores))
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """Load the index under the settings' index folder and the model that reads it."""
+    index = load_index(settings.paths.index, settings)
+    retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
+    retriever.check_model()
+    return retriever
