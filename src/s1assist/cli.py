@@ -14,7 +14,7 @@ from s1assist.config import RetrievalMode, Settings
 from s1assist.errors import S1AssistError
 
 if TYPE_CHECKING:
-    from s1assist.types import Hit
+    from s1assist.types import Answer, Hit
 
 app = typer.Typer(
     help="Grounded, cited answers about the S1 nerve root, sciatica and the SI joint.",
@@ -126,6 +126,84 @@ def search(
     for hit in hits:
         typer.echo(f"{hit.rank}. {hit.chunk.title} › {hit.chunk.section}  ({hit.score:.4f})")
         typer.echo(textwrap.indent(textwrap.fill(hit.chunk.text, 96), "   ") + "\n")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this session (its id).")
+    ] = None,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer QUESTION from the corpus, citing the source of every sentence."""
+    from s1assist.chat import Assistant
+    from s1assist.retrieval import check_query
+
+    settings = make_settings(index=index)
+    check_query(question, settings.answer.max_question_chars)
+    reply = Assistant(settings).load(warm=False).ask(question, session)
+    if reply.note:
+        typer.echo(f"note: {reply.note}", err=True)
+    if as_json:
+        from s1assist.answer import answer_to_json
+
+        _print_json(answer_to_json(reply.answer))
+        return
+    typer.echo(render_answer(reply.answer))
+
+
+@app.command()
+def chat(
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this session (its id).")
+    ] = None,
+    index: IndexOption = None,
+) -> None:
+    """Talk with the assistant: follow-up questions keep their context. /new starts over,
+    Ctrl-D leaves."""
+    from s1assist.chat import Assistant
+
+    assistant = Assistant(make_settings(index=index)).load()
+    typer.echo(
+        "Ask about the S1 nerve root, sciatica or the SI joint. /new starts over; Ctrl-D leaves."
+    )
+    while True:
+        try:
+            question = input("\nyou> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            return
+        if question.strip() == "/new":
+            session = None
+            typer.echo("(new session)")
+            continue
+        if not question.strip():
+            continue
+        try:
+            reply = assistant.ask(question, session)
+        except S1AssistError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        session = reply.answer.session_id
+        typer.echo(render_answer(reply.answer))
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer, its numbered sources with the quoted spans, and the notice."""
+    lines: list[str] = []
+    if answer.rewritten_query != answer.question:
+        lines.append(f"(searched for: {answer.rewritten_query})\n")
+    lines.extend(textwrap.fill(part, 96) for part in answer.answer.split("\n\n"))
+    if answer.citations:
+        lines.append("\nSources")
+    for c in answer.citations:
+        quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
+        lines.append(f" [{c.n}] {c.title} › {c.section}")
+        lines.append(textwrap.indent(textwrap.fill(f'"{quote}"', 90), "     "))
+    lines.append(f"\n{answer.notice}  (session {answer.session_id})")
+    return "\n".join(lines)
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

@@ -81,6 +81,44 @@ class RetrievalSettings(_Section):
     max_query_chars: int = Field(2000, ge=10, le=100_000, description="Longer queries are refused.")
 
 
+class AnswerSettings(_Section):
+    hits: int = Field(6, ge=1, le=50, description="Passages the answer may quote from.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
+    min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
+    similarity_weight: float = Field(
+        0.7, ge=0.0, le=1.0, description="Embedding share of a sentence score; rest is lexical."
+    )
+    context_weight: float = Field(
+        0.4, ge=0.0, le=1.0, description="Share of a sentence's similarity taken from its passage."
+    )
+    authority_bonus: float = Field(
+        0.03, ge=0.0, le=1.0, description="Score added for a guideline over a web page."
+    )
+    mmr_lambda: float = Field(0.75, ge=0.0, le=1.0, description="Relevance vs novelty.")
+    keep_ratio: float = Field(
+        0.85, ge=0.0, le=1.0, description="Past the minimum, keep sentences this close to the best."
+    )
+    min_ratio: float = Field(
+        0.7, ge=0.0, le=1.0, description="Up to the minimum, keep sentences this close."
+    )
+    max_redundancy: float = Field(
+        0.9, ge=0.0, le=1.0, description="A sentence this similar to a kept one is dropped."
+    )
+    abstain_below: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when evidence strength (relevance x coverage) is below this; "
+        "calibrated by eval/calibrate_abstention.py.",
+    )
+    warm_limit: int = Field(
+        20_000, ge=0, description="Embed every corpus sentence at start-up up to this many chunks."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, le=100_000, description="Longer questions are refused."
+    )
+
+
 class Settings(BaseSettings):
     """All settings; environment variables use the S1ASSIST_ prefix and __ for nesting."""
 
@@ -94,3 +132,4 @@ class Settings(BaseSettings):
     corpus: CorpusSettings = CorpusSettings()
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 Vectors = npt.NDArray[np.float32]
-_QUERY_CACHE_SIZE = 512
+_TEXT_CACHE_SIZE = 200_000
 
 
 def cpu_has_bf16() -> bool:
@@ -49,9 +48,7 @@ class Encoder:
         self.use_bf16 = settings.precision is Precision.BF16 or (
             settings.precision is Precision.AUTO and cpu_has_bf16()
         )
-        self._cached_query: Callable[[str], Vectors] = lru_cache(maxsize=_QUERY_CACHE_SIZE)(
-            self._encode_one
-        )
+        self._text_cache: dict[str, npt.NDArray[np.float32]] = {}
 
     def load(self) -> SentenceTransformer:
         if self._model is None:
@@ -60,7 +57,7 @@ class Encoder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             try:
                 model = SentenceTransformer(resolve_model_path(self.model_name), device="cpu")
@@ -109,14 +106,22 @@ class Encoder:
         ]
         return sum(len(row) for row in ids)
 
-    def encode_query(self, text: str) -> Vectors:
-        """One query as a (1, dim) array; recent queries are served from a small cache."""
-        return self._cached_query(text)
+    def encode_cached(self, texts: Sequence[str]) -> Vectors:
+        """Like `encode`, remembering each text's vector: answer sentences recur across
+        questions, so a warm assistant rarely runs the model for them."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
+        if missing:
+            for text, vector in zip(missing, self.encode(missing), strict=True):
+                if len(self._text_cache) >= _TEXT_CACHE_SIZE:
+                    self._text_cache.pop(next(iter(self._text_cache)))
+                self._text_cache[text] = vector
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._text_cache[t] for t in texts])
 
-    def _encode_one(self, text: str) -> Vectors:
-        vector = self.encode([text])
-        vector.setflags(write=False)
-        return vector
+    def encode_query(self, text: str) -> Vectors:
+        """One query as a (1, dim) array; repeated texts are served from the cache."""
+        return self.encode_cached([text])
 
 
 def _unit_rows(vectors: Vectors) -> Vectors:

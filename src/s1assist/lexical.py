@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -191,3 +192,14 @@ class LexicalIndex:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def idf(self, token: str) -> float | None:
+        """Inverse document frequency of a tokenized term; None when no passage has it."""
+        row = self._vocab.get(token)
+        if row is None:
+            return None
+        indptr = self._retriever.scores["indptr"]
+        df = int(indptr[row + 1] - indptr[row])
+        if df == 0:
+            return None
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))

@@ -25,6 +25,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("numbness", "tingling", "pins and needles"),
     ("physiotherapy", "physical therapy"),
     ("reflex", "ankle jerk"),
+    ("worse", "worsen", "exacerbated", "aggravated", "aggravate"),
 )
 
 

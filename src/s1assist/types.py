@@ -129,3 +129,16 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     citations: tuple[Citation, ...] = ()
     session_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One question and what the assistant answered, as kept in a session."""
+
+    n: int
+    question: str
+    rewritten_query: str
+    answer: str
+    abstained: bool
+    red_flags: tuple[str, ...]
+    created_at: str
