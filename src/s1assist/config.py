@@ -105,7 +105,7 @@ class AnswerSettings(_Section):
         0.9, ge=0.0, le=1.0, description="A sentence this similar to a kept one is dropped."
     )
     abstain_below: float = Field(
-        0.3,
+        0.385,
         ge=0.0,
         le=1.0,
         description="Abstain when evidence strength (relevance x coverage) is below this; "

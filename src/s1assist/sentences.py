@@ -6,25 +6,7 @@ import re
 
 # A period after one of these does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    [
-        "e.g",
-        "i.e",
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "prof",
-        "vs",
-        "etc",
-        "fig",
-        "al",
-        "approx",
-        "no",
-        "st",
-        "cf",
-        "ca",
-        "resp",
-    ]
+    "e.g i.e dr mr mrs ms prof vs etc fig al approx no st cf ca resp".split()
 )
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•\-])")
 _BULLET = re.compile(r"^(?:[-•*–]|\d{1,2}[.)])\s+")

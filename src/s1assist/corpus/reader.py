@@ -58,34 +58,8 @@ def _markdown_line(line: str) -> RawLine:
 
 
 _BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "li",
-        "ul",
-        "ol",
-        "table",
-        "tr",
-        "br",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "title",
-        "blockquote",
-        "pre",
-        "main",
-        "nav",
-        "aside",
-        "dt",
-        "dd",
-    ]
+    """p div section article header footer li ul ol table tr br h1 h2 h3 h4 h5 h6 title
+    blockquote pre main nav aside dt dd""".split()
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "nav", "footer", "svg", "form"})
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
