@@ -12,6 +12,7 @@ unanswerable and the answer rate on answerable questions); ties go to the widest
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ def main() -> None:
         for row in rows
     ]
     values = sorted({s for s, _, _ in scored})
-    cuts = [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)]
     best = max(cuts, key=lambda cut: (_balanced_accuracy(scored, cut), _gap(values, cut)))
     report = {
         "threshold": round(best, 4),
