@@ -91,7 +91,7 @@ class Evidence:
     def strength(self) -> float:
         # The square root softens coverage: informal words the corpus never uses ("limp",
         # "tiptoes") should not sink a question whose topic words are all there.
-        return self.relevance * self.coverage**0.5
+        return float(self.relevance * self.coverage**0.5)
 
 
 def term_weights(question: str, idf: IdfLookup) -> dict[str, float]:
