@@ -39,22 +39,26 @@ class Reply:
 class Assistant:
     """Answers questions with citations and remembers sessions; load() does the heavy part."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
         self.sessions = SessionStore(settings.paths.data / SESSIONS_FILE)
-        self._retriever: Retriever | None = None
+        self._retriever = retriever
+        self._warmed = False
 
     def load(self, *, warm: bool = True) -> Assistant:
         """Load the index and model; with `warm`, embed the corpus sentences up front."""
-        if self._retriever is None:
-            self._retriever = open_retriever(self.settings)
-            if warm:
-                self._warm()
+        if warm and not self._warmed:
+            self._warmed = True
+            self._warm()
+        else:
+            _ = self.retriever
         return self
 
     @property
     def retriever(self) -> Retriever:
-        return self.load()._retriever  # type: ignore[return-value]
+        if self._retriever is None:
+            self._retriever = open_retriever(self.settings)
+        return self._retriever
 
     @property
     def encoder(self) -> Encoder:

@@ -9,7 +9,7 @@ _ABBREVIATIONS = frozenset(
     "e.g i.e dr mr mrs ms prof vs etc fig al approx no st cf ca resp".split()
 )
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•\-])")
-_BULLET = re.compile(r"^(?:[-•*–]|\d{1,2}[.)])\s+")
+_BULLET = re.compile(r"(?:[-•*–]|\d{1,2}[.)])\s+")  # match() anchors it at pos
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

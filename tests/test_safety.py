@@ -1,0 +1,64 @@
+"""Red flags come from the user's own words, by rule; ordinary questions raise none."""
+
+from __future__ import annotations
+
+import pytest
+
+from s1assist.safety import RedFlag, check
+
+# Worded apart from eval/gold.jsonl, so the rules are not only tuned to the gold set.
+SHOULD_FLAG = [
+    ("Since Tuesday I can't control my bladder and my sciatica is bad", RedFlag.BLADDER_BOWEL),
+    ("I've lost control of my bowels and my back is agony", RedFlag.BLADDER_BOWEL),
+    ("I wet myself twice today, and my leg pain is worse", RedFlag.BLADDER_BOWEL),
+    ("My groin has gone numb since my disc flared up", RedFlag.SADDLE_NUMBNESS),
+    ("I have numbness between my legs when I sit on the toilet", RedFlag.SADDLE_NUMBNESS),
+    ("Both my legs feel weak and I keep stumbling", RedFlag.BILATERAL_WEAKNESS),
+    ("I have weakness in both legs since this morning", RedFlag.BILATERAL_WEAKNESS),
+    ("My foot drop is getting worse each week", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My leg is getting weaker every day despite physio", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I have a fever and terrible lower back pain", RedFlag.FEVER),
+    ("I've had chills and back pain since my injection", RedFlag.FEVER),
+    ("I was treated for lung cancer and now my back aches all night", RedFlag.CANCER_HISTORY),
+    ("I fell down the stairs and now my back and leg hurt", RedFlag.MAJOR_TRAUMA),
+    ("After a car accident last night my lower back is killing me", RedFlag.MAJOR_TRAUMA),
+]
+SHOULD_NOT_FLAG = [
+    "Can sitting make S1 pain worse?",
+    "Can sciatica cause loss of bladder control?",
+    "What is cauda equina syndrome?",
+    "Is foot drop a symptom of S1 radiculopathy?",
+    "Does a history of cancer matter for back pain?",
+    "I had a fever last month but it's gone; can sciatica come back?",
+    "My leg tingles after a long drive; is that the S1 nerve?",
+    "How long does it take for L5-S1 to heal?",
+    "I sit all day at work and my buttock aches. Is it the SI joint?",
+    "Which muscles does the S1 nerve supply?",
+    "My dad had sciatica; is it hereditary?",
+    "hi",
+]
+
+
+@pytest.mark.parametrize(("text", "flag"), SHOULD_FLAG)
+def test_red_flag_is_raised(text: str, flag: RedFlag) -> None:
+    result = check(text)
+    assert flag in result.flags
+    assert result.urgent_notice.startswith("URGENT:")
+    assert "urgent medical care" in result.urgent_notice
+
+
+@pytest.mark.parametrize("text", SHOULD_NOT_FLAG)
+def test_no_red_flag_for_ordinary_questions(text: str) -> None:
+    result = check(text)
+    assert result.flags == ()
+    assert result.urgent_notice == ""
+
+
+def test_several_flags_are_all_named_once() -> None:
+    result = check("I came off my bike at speed and now I can't feel my groin and wet myself")
+    assert set(result.flags) == {
+        RedFlag.MAJOR_TRAUMA,
+        RedFlag.SADDLE_NUMBNESS,
+        RedFlag.BLADDER_BOWEL,
+    }
+    assert result.urgent_notice.count("cauda equina") == 2
