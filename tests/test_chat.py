@@ -167,5 +167,5 @@ def test_corrupt_sessions_database_gives_a_clear_error(
         settings.model_copy(update={"paths": settings.paths.model_copy(update={"data": data})}),
         assistant.retriever,
     )
-    with pytest.raises(SessionError, match="sessions.sqlite3"):
+    with pytest.raises(SessionError, match=r"sessions\.sqlite3"):
         broken.ask("Does SI joint pain show on MRI?")
