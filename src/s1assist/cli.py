@@ -66,7 +66,7 @@ def index(
     status = index_status(settings.paths.index, loaded.documents, settings)
     if status.fresh and not rebuild:
         if as_json:
-            _print_json({"up_to_date": True, "index": str(settings.paths.index)})
+            _print_json({"up_to_date": True, "index": str(settings.paths.index), "build": None})
         elif not quiet:
             typer.echo(f"{settings.paths.index}: up to date with {settings.paths.corpus}")
         return
@@ -86,7 +86,8 @@ def index(
         _print_json(
             {
                 "up_to_date": False,
-                "index": str(report.folder),
+                "index": str(settings.paths.index),
+                "build": str(report.folder),
                 "documents": report.documents,
                 "chunks": report.chunks,
                 "embedded": report.encoded,

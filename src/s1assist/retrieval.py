@@ -63,8 +63,10 @@ class Retriever:
         self, query: str, k: int | None = None, mode: RetrievalMode | None = None
     ) -> list[Hit]:
         query = check_query(query, self.settings.max_query_chars)
-        k = k or self.settings.k
-        mode = mode or self.settings.mode
+        k = self.settings.k if k is None else k
+        if k < 1:
+            raise QueryError(f"k must be at least 1, not {k}")
+        mode = RetrievalMode(mode or self.settings.mode)
         depth = max(k, self.settings.candidates)
         dense = self.dense_ranking(query, depth) if mode is not RetrievalMode.BM25 else []
         lexical = self.lexical_ranking(query, depth) if mode is not RetrievalMode.DENSE else []

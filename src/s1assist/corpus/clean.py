@@ -93,7 +93,11 @@ def is_heading(line: RawLine, is_last: bool) -> bool:
 
 def clean(source: RawSource, repeated: frozenset[str]) -> Cleaned:
     """Drop chrome, set references aside, and lay out the kept lines with their sections."""
-    lines = [RawLine(line.text.strip(), line.heading) for line in source.lines if line.text.strip()]
+    lines = [
+        RawLine(line.text.strip(), line.heading, len(line.text) - len(line.text.lstrip()))
+        for line in source.lines
+        if line.text.strip()
+    ]
     date = _find_date(line.text for line in lines)
     lines, references = _split_references(lines)
     kept = _drop_chrome(lines, repeated)
@@ -120,17 +124,20 @@ def _split_references(lines: list[RawLine]) -> tuple[list[RawLine], tuple[str, .
             )
             return lines[:i] + lines[end:], tuple(line.text for line in lines[i + 1 : end])
     tail = len(lines)
-    while tail > 0 and _is_reference_item(lines[tail - 1].text):
+    while tail > 0 and _is_reference_item(lines[tail - 1]):
         tail -= 1
     if len(lines) - tail >= 2:
         return lines[:tail], tuple(_BULLET.sub("", line.text) for line in lines[tail:])
     return lines, ()
 
 
-def _is_reference_item(text: str) -> bool:
-    """A numbered title such as "3. Is Your Sciatica Coming From Your Spine?"."""
+def _is_reference_item(line: RawLine) -> bool:
+    """An indented, numbered title such as "  3. Is Your Sciatica Coming From Your Spine?";
+    a flush-left numbered list ("1. Rest for two days") is content and stays."""
+    text = line.text
     return (
-        bool(_NUMBERED_ITEM.match(text))
+        line.indent > 0
+        and bool(_NUMBERED_ITEM.match(text))
         and not text.endswith(".")
         and len(text.split()) <= _REFERENCE_MAX_WORDS
     )

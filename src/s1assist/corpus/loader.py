@@ -25,7 +25,11 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = 10_000_000) -> CorpusLoa
     if not corpus_dir.is_dir():
         raise CorpusError(f"{corpus_dir}: corpus folder not found")
     sources_info = load_sources(corpus_dir)
-    paths = sorted(p for p in corpus_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    paths = sorted(
+        p
+        for p in corpus_dir.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+    )
     candidates = [p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES]
     skipped = [
         f"{p}: skipped, unsupported file type {p.suffix or '(none)'!r}"
@@ -56,6 +60,8 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = 10_000_000) -> CorpusLoa
             continue
         info = sources_info.get(doc_id, SourceInfo())
         documents.append(_document(doc_id, raw, cleaned, info))
+    for doc_id in sorted(sources_info.keys() - seen.keys()):
+        skipped.append(f"{corpus_dir / 'sources.toml'}: [{doc_id}] names no document; ignored")
     if not documents:
         raise CorpusError(f"{corpus_dir}: no usable documents:\n  " + "\n  ".join(skipped))
     return CorpusLoad(tuple(documents), tuple(skipped))

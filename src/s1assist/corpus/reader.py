@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +18,8 @@ class RawLine:
 
     text: str
     heading: bool = False
+    indent: int = 0
+    """Leading spaces in the source; set when lines are stripped for cleaning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +40,11 @@ def read_source(path: Path, max_bytes: int) -> RawSource:
     nul = data.find(b"\x00")
     if nul != -1:
         raise CorpusError(f"{path}: binary file (NUL byte at byte {nul})")
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not UTF-8 at byte {exc.start}") from None
+        raise CorpusError(f"{path}: not UTF-8 at byte {bom + exc.start}") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     suffix = path.suffix.lower()
     if suffix in {".html", ".htm"}:

@@ -47,6 +47,7 @@ class BuildReport:
     reused: int
     encoded: int
     tokens: int
+    """Model tokens of the passages embedded by this build."""
     seconds: float
     encode_seconds: float
 
@@ -81,8 +82,9 @@ def build_index(
         os.replace(staging, final)
         _publish(root, name)
         _prune(builds, keep={name})
-    texts = [chunk.search_text for chunk in chunks]
-    tokens = encoder.count_tokens(texts)
+    # Throughput counts only what was embedded this time, not the reused passages.
+    embedded = [chunk.search_text for chunk in chunks if chunk.chunk_id not in previous]
+    tokens = encoder.count_tokens(embedded) if embedded else 0
     return BuildReport(
         folder=final,
         documents=len(documents),

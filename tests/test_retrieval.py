@@ -1,0 +1,213 @@
+"""Retrieval with the real model: the answer is found, scores add up, bad queries refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from s1assist.config import RetrievalMode
+from s1assist.errors import QueryError
+from s1assist.index import LoadedIndex
+from s1assist.lexical import tokenize
+from s1assist.lexicon import expand
+from s1assist.retrieval import Retriever, check_query, reciprocal_rank_fusion
+
+# Each question with phrases of sentences that answer it (any one will do).
+ANSWERS = {
+    "Can S1 impingement cause sciatica?": (
+        "S1 impingement can cause sciatica",
+        "S1 nerve root impingement can cause sciatica",
+    ),
+    "What are the symptoms of S1 radiculopathy?": (
+        "S1 radiculopathy typically presents with pain that radiates",
+    ),
+    "What does the S1 nerve control?": (
+        "controls the movements and sensations of the big toe, ankle, and heel",
+        "It primarily controls plantar flexion",
+    ),
+    "How long does it take for L5-S1 to heal?": (
+        "the healing process can last anywhere from several weeks to several months",
+        "L5-S1 should heal within a few months",
+    ),
+    "Does SI joint pain show on MRI?": ("Yes, SI joint pain can show on MRI",),
+    "Can S1 nerve damage be repaired?": (
+        "The possibility of repair depends heavily on the injury’s severity",
+        "greater intrinsic capacity for repair",
+    ),
+    "What tests show whether back pain comes from the SI joint?": (
+        "The three tests typically used to diagnose SI joint dysfunction include X-rays",
+    ),
+}
+
+
+@pytest.mark.parametrize("question", list(ANSWERS))
+def test_the_answering_passage_is_in_the_top_three(question: str, retriever: Retriever) -> None:
+    hits = retriever.search(question, k=3)
+    assert [hit.rank for hit in hits] == [1, 2, 3]
+    found = [p for hit in hits for p in ANSWERS[question] if p in hit.chunk.text]
+    assert found, f"{question!r}: top 3 were " + " | ".join(
+        f"{hit.chunk.doc_id} › {hit.chunk.section}" for hit in hits
+    )
+
+
+@pytest.mark.parametrize("mode", list(RetrievalMode))
+def test_every_mode_answers(mode: RetrievalMode, retriever: Retriever) -> None:
+    hits = retriever.search("Does SI joint pain show on MRI?", k=5, mode=mode)
+    assert len(hits) == 5
+    assert "Yes, SI joint pain can show on MRI" in hits[0].chunk.text
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    for hit in hits:
+        if mode is RetrievalMode.DENSE:
+            assert hit.lexical_score is None
+            assert hit.score == hit.dense_score
+        elif mode is RetrievalMode.BM25:
+            assert hit.dense_score is None
+            assert hit.score == hit.lexical_score
+            assert hit.score > 0
+
+
+def test_hybrid_hits_carry_dense_lexical_and_fused_scores(retriever: Retriever) -> None:
+    query = "Can S1 impingement cause sciatica?"
+    settings = retriever.settings
+    dense = retriever.dense_ranking(query, settings.candidates)
+    lexical = retriever.lexical_ranking(query, settings.candidates)
+    dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
+    lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
+    rows = {chunk.chunk_id: row for row, chunk in enumerate(retriever.index.chunks)}
+    hits = retriever.search(query, k=5, mode=RetrievalMode.HYBRID)
+    assert hits[0].dense_score is not None
+    assert hits[0].lexical_score is not None
+    for hit in hits:
+        row = rows[hit.chunk.chunk_id]
+        expected = 0.0
+        if row in dense_rank:
+            expected += settings.dense_weight / (settings.rrf_k + dense_rank[row])
+            assert hit.dense_score == pytest.approx(dict(dense)[row])
+        if row in lexical_rank:
+            expected += settings.lexical_weight / (settings.rrf_k + lexical_rank[row])
+            assert hit.lexical_score == pytest.approx(dict(lexical)[row])
+        assert hit.score == pytest.approx(expected)
+        assert -1.0 <= hit.dense_score <= 1.0
+
+
+def test_hits_cite_exact_spans_of_their_documents(
+    retriever: Retriever, built_index: LoadedIndex, corpus_documents
+) -> None:
+    docs = {doc.doc_id: doc for doc in corpus_documents}
+    assert built_index.documents.keys() == docs.keys()
+    for question in ANSWERS:
+        for hit in retriever.search(question, k=5):
+            chunk = hit.chunk
+            doc = docs[chunk.doc_id]
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+            assert built_index.documents[chunk.doc_id].text == doc.text
+            assert chunk.title == doc.title
+            sections = [s for s in doc.sections if s.start <= chunk.start and chunk.end <= s.end]
+            assert [s.heading for s in sections] == [chunk.section]
+
+
+def test_k_limits_the_hits(retriever: Retriever) -> None:
+    passages = len(retriever.index.chunks)
+    assert len(retriever.search("sciatica", k=1)) == 1
+    assert len(retriever.search("sciatica", k=passages)) == passages
+    assert len(retriever.search("sciatica", k=passages + 50)) == passages
+    assert len(retriever.search("sciatica")) == retriever.settings.k
+
+
+# Fusion as a pure function, on hand-made rankings.
+
+
+def test_rrf_on_hand_made_rankings() -> None:
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 5.0), (1, 4.0), (4, 1.0)]
+    fused = reciprocal_rank_fusion([dense, lexical], k=60)
+    # 1: 1/61 + 1/62; 3: 1/63 + 1/61; 2: 1/62; 4: 1/63
+    assert [row for row, _ in fused] == [1, 3, 2, 4]
+    assert [score for _, score in fused] == pytest.approx(
+        [0.0325224749, 0.0322664585, 0.0161290323, 0.0158730159], abs=1e-9
+    )
+
+
+def test_rrf_weights_scale_each_ranking() -> None:
+    dense = [(1, 0.9), (2, 0.8)]
+    lexical = [(2, 3.0), (1, 2.0)]
+    fused = dict(reciprocal_rank_fusion([dense, lexical], k=1, weights=[2.0, 1.0]))
+    # 1: 2/2 + 1/3; 2: 2/3 + 1/2
+    assert fused == pytest.approx({1: 4 / 3, 2: 7 / 6})
+    fused = reciprocal_rank_fusion([dense, lexical], k=1, weights=[0.0, 1.0])
+    assert [row for row, _ in fused] == [2, 1]
+
+
+def test_rrf_ties_keep_first_seen_order_and_ignore_raw_scores() -> None:
+    fused = reciprocal_rank_fusion([[(10, 0.1), (20, 0.0)], [(20, 99.0), (10, -5.0)]], k=1)
+    assert fused == [(10, pytest.approx(0.5 + 1 / 3)), (20, pytest.approx(0.5 + 1 / 3))]
+
+
+def test_rrf_of_nothing() -> None:
+    assert reciprocal_rank_fusion([[], []], k=60) == []
+    assert reciprocal_rank_fusion([[(7, 1.0)], []], k=60) == [(7, pytest.approx(1 / 61))]
+
+
+# Query expansion through the lexicon.
+
+
+def test_si_joint_expands_to_sacroiliac() -> None:
+    expanded = expand("Does SI joint pain show on MRI?")
+    assert expanded.startswith("Does SI joint pain show on MRI?")
+    assert "sacroiliac" in expanded
+    assert "magnetic resonance imaging" in expanded
+    assert "sacroiliac" in tokenize(expanded)
+
+
+def test_expansion_matches_whole_terms_only() -> None:
+    assert expand("Where do I sit?") == "Where do I sit?"
+    assert expand("Is S10 a nerve?") == "Is S10 a nerve?"
+    assert expand("heel pain") == "heel pain"
+
+
+def test_expansion_lets_bm25_find_passages_in_other_words(retriever: Retriever) -> None:
+    """The corpus never says "pins and needles", but it does say "tingling" and "numbness"."""
+    plain = Retriever(
+        retriever.index,
+        retriever.encoder,
+        retriever.settings.model_copy(update={"expand_query": False}),
+    )
+    assert plain.lexical_ranking("pins and needles", 10) == []
+    expanded = retriever.lexical_ranking("pins and needles", 10)
+    assert expanded
+    top = retriever.index.chunks[expanded[0][0]].text.lower()
+    assert "tingling" in top or "numbness" in top
+
+
+# Bad queries.
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t  \n"])
+def test_empty_queries_are_refused(query: str, retriever: Retriever) -> None:
+    with pytest.raises(QueryError, match="empty"):
+        retriever.search(query)
+
+
+def test_overlong_query_is_refused_naming_the_limit(retriever: Retriever) -> None:
+    with pytest.raises(QueryError) as info:
+        retriever.search("sciatica " * 2500)
+    message = str(info.value)
+    assert "2,000" in message
+    assert "max_query_chars" in message
+
+
+def test_query_at_the_limit_is_accepted(retriever: Retriever) -> None:
+    assert check_query("  " + "s" * 2000 + "  ", 2000) == "s" * 2000
+
+
+@pytest.mark.parametrize(
+    "query", ["坐骨神经痛是什么？", "🦵💥", "Ischias – was hilft? Schmerzen im Bein 😣", "\u200b?"]
+)
+@pytest.mark.parametrize("mode", list(RetrievalMode))
+def test_other_scripts_and_emoji_do_not_crash(
+    query: str, mode: RetrievalMode, retriever: Retriever
+) -> None:
+    hits = retriever.search(query, k=3, mode=mode)
+    assert len(hits) <= 3
+    for hit in hits:
+        assert hit.chunk.text
