@@ -191,6 +191,42 @@ def chat(
         typer.echo(render_answer(reply.answer))
 
 
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="The gold set.")] = Path("eval/gold.jsonl"),
+    baseline: Annotated[Path, typer.Option(help="Aggregates and per-case scores to beat.")] = Path(
+        "eval/baseline.json"
+    ),
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Rewrite the baseline from this run.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Write eval.json, eval.md and eval.png to this folder.")
+    ] = None,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer every gold case and compare the metrics with the baseline; exit 1 when one
+    falls further below it than its tolerance."""
+    from s1assist.evaluation.gate import run_eval
+    from s1assist.evaluation.report import outcome_json, summary, write_reports
+
+    settings = make_settings(index=index)
+    progress = not as_json and sys.stderr.isatty()
+    outcome = run_eval(settings, gold, baseline, update_baseline=update_baseline, progress=progress)
+    for path in write_reports(outcome, report) if report is not None else []:
+        typer.echo(f"wrote {path}", err=True)
+    if as_json:
+        _print_json(outcome_json(outcome))
+    else:
+        typer.echo(summary(outcome))
+    if not outcome.passed:
+        assert outcome.gate is not None
+        for check in outcome.gate.failures:
+            typer.echo(f"s1assist: eval: {check.describe()}", err=True)
+        raise typer.Exit(1)
+
+
 def render_answer(answer: Answer) -> str:
     """The answer, its numbered sources with the quoted spans, and the notice."""
     lines: list[str] = []

@@ -76,8 +76,16 @@ class Encoder:
             raise ConfigError(f"model {self.model_name!r} does not report its dimension")
         return int(dim)
 
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int | None = None) -> Vectors:
+        """Bulk encoding for index builds: bf16 where the CPU supports it (about 2x faster).
+
+        bf16 results depend slightly on which batch a text lands in, so questions and answer
+        sentences, which decide abstention at a threshold, always go through fp32 `encode`.
+        """
+        return self.encode(texts, batch_size=batch_size, bf16=self.use_bf16)
+
     def encode(
-        self, texts: Sequence[str], *, show_progress: bool = False, batch_size: int | None = None
+        self, texts: Sequence[str], *, batch_size: int | None = None, bf16: bool = False
     ) -> Vectors:
         """Rows are unit-length float32 vectors, one per text, in the order given."""
         model = self.load()
@@ -85,11 +93,11 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         kwargs: dict[str, Any] = {
             "batch_size": batch_size or self.settings.batch_size,
-            "show_progress_bar": show_progress,
+            "show_progress_bar": False,
             "convert_to_numpy": True,
             "normalize_embeddings": True,
         }
-        if self.use_bf16:
+        if bf16:
             import torch
 
             with torch.autocast("cpu", dtype=torch.bfloat16):

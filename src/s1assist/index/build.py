@@ -142,7 +142,7 @@ def _vectors(
         bar = None
     for offset in steps:
         rows = missing[offset : offset + _ENCODE_STEP]
-        vectors[rows] = encoder.encode([chunks[i].search_text for i in rows])
+        vectors[rows] = encoder.encode_passages([chunks[i].search_text for i in rows])
         if bar is not None:
             bar.update(len(rows))
     if bar is not None:
