@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev index lint bench clean
+.PHONY: run test install install-dev index eval lint bench bench-http serve browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,21 @@ install-dev: $(VENV)/.installed-dev
 index: install
 	$(BIN)/s1assist index
 
-run: index
-	$(BIN)/s1assist search "Can S1 impingement cause sciatica?" -k 3
+# The main job: the chat page, JSON API and OpenAI-compatible endpoint on http://$(HOST):$(PORT)/
+run: serve
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/pytest -q
+
+# The page is tested in Debian's Chromium; a test tool's own browser download fails here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The grounding gate: exits 1 when a metric falls below eval/baseline.json by more than its tolerance.
+eval: index
+	$(BIN)/s1assist eval --report eval/reports
 
 lint: install-dev
 	$(BIN)/ruff check src tests
@@ -43,6 +53,13 @@ lint: install-dev
 
 bench: install-dev index
 	$(BIN)/python bench/run.py
+
+# HTTP requests/s and latency of /v1/search and /v1/ask against a real server (JSON on stdout).
+bench-http: install-dev
+	$(BIN)/python bench/http.py
+
+serve: index
+	$(BIN)/s1assist serve --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf index/builds index/CURRENT index/.lock

@@ -227,6 +227,21 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    index: IndexOption = None,
+) -> None:
+    """Serve the HTTP API and the chat page until Ctrl-C or SIGTERM (requests in flight
+    finish). With S1ASSIST_API_KEY set, /v1/* needs that key."""
+    from s1assist.api import serve as run_server
+
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"s1assist: serving on http://{shown}:{port}/ (API docs at /docs)")
+    run_server(make_settings(index=index), host, port)
+
+
 def render_answer(answer: Answer) -> str:
     """The answer, its numbered sources with the quoted spans, and the notice."""
     lines: list[str] = []

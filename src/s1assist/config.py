@@ -119,6 +119,22 @@ class AnswerSettings(_Section):
     )
 
 
+class ServerSettings(_Section):
+    max_concurrent: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Requests doing model work at once (ask, search, chat); one more gets 503 "
+        "with Retry-After instead of waiting in a queue.",
+    )
+    max_body_bytes: int = Field(
+        65_536, ge=1_024, le=10_000_000, description="Larger request bodies get 413."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Origins allowed to call the API from a browser; empty keeps CORS closed."
+    )
+
+
 class Settings(BaseSettings):
     """All settings; environment variables use the S1ASSIST_ prefix and __ for nesting."""
 
@@ -133,3 +149,4 @@ class Settings(BaseSettings):
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    server: ServerSettings = ServerSettings()

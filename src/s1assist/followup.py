@@ -17,7 +17,8 @@ from s1assist.lexical import tokenize
 IdfLookup = Callable[[str], float | None]
 """idf of a tokenized term in the corpus, None when the corpus never uses it."""
 
-_WORD = re.compile(r"[\w][\w'/-]*")
+# Words worth carrying: letters (and digits, as in S1 or L5-S1), at least two characters.
+_WORD = re.compile(r"(?<![\w'])[A-Za-z][\w/-]*[\w](?![\w'])")
 _LEADING_CUE = re.compile(r"^\s*(?:and|also|what about|how about|what if|but|so)\b", re.I)
 _MAX_TERMS = 8
 # Anatomy and conditions: a question naming one of these has a topic of its own.
@@ -34,7 +35,8 @@ _QUESTION_WORDS = frozenset(
         usually typical typically common commonly other another else one first second kind type
         thing things tell know need needed anything something happen happens different question
         also way ways best good bad normal much many really still ever right away cause causes
-        caused show shows feel felt doctor fast worse better"""
+        caused show shows feel felt doctor fast worse better since today yesterday week weeks
+        month months year years day days morning night time"""
     )
 )
 
@@ -66,7 +68,7 @@ def topic_words(question: str, idf: IdfLookup) -> list[str]:
     scored: dict[str, float] = {}
     for word in _WORD.findall(question):
         stems = tokenize(word)
-        if not stems or any(s in _QUESTION_WORDS for s in stems):
+        if not stems or any(s in _QUESTION_WORDS or len(s) < 2 for s in stems):
             continue
         weights = [idf(s) for s in stems]
         if any(w is None for w in weights):

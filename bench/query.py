@@ -1,0 +1,89 @@
+"""Warm query latency: s1assist search and ask against a plain baseline, in one run.
+
+The baseline is what a user would write first: encode the question with
+sentence-transformers in fp32 and search a faiss.IndexFlatIP of the same passages.
+Questions are the gold set's last turns (varied, so caches do not flatter the figures).
+
+    .venv/bin/python bench/query.py [--repeat 3]   # prints one JSON object
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from s1assist.chat import Assistant
+from s1assist.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(p99, 2),
+        "n": len(ordered),
+    }
+
+
+def timed(call: Callable[[str], object], questions: list[str], repeat: int) -> dict[str, float]:
+    samples: list[float] = []
+    for _ in range(repeat):
+        for question in questions:
+            started = time.perf_counter()
+            call(question)
+            samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in (ROOT / "eval" / "gold.jsonl").open()]
+    questions = list(dict.fromkeys(row["turns"][-1] for row in rows))
+    assistant = Assistant(Settings()).load()
+    index = assistant.retriever.index
+
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+    from s1assist.embedding import resolve_model_path
+
+    plain_model = SentenceTransformer(resolve_model_path(Settings().model.name), device="cpu")
+    plain_index = faiss.IndexFlatIP(index.manifest.dimension)
+    plain_index.add(np.ascontiguousarray(index.vectors, dtype=np.float32))
+
+    def plain_search(question: str) -> object:
+        vector = plain_model.encode([question], normalize_embeddings=True)
+        return plain_index.search(np.asarray(vector, dtype=np.float32), 5)
+
+    for question in questions[:5]:  # warm-up: first calls pay one-off costs
+        assistant.search(question)
+        plain_search(question)
+    # Each timed run sees new questions: the query-vector cache must not hide the encoder.
+    fresh = [[f"{q} ({i})" for q in questions] for i in range(3)]
+    report = {
+        "passages": len(index.chunks),
+        "questions": len(questions),
+        "search": timed(lambda q: assistant.search(q, k=5), fresh[0], 1),
+        "ask": timed(lambda q: assistant.answer(q, []), fresh[1], 1),
+        "baseline_search": timed(plain_search, fresh[2], 1),
+        "search_cached": timed(lambda q: assistant.search(q, k=5), questions, args.repeat),
+    }
+    report["search_vs_baseline"] = round(
+        report["baseline_search"]["p50_ms"] / report["search"]["p50_ms"], 2
+    )
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

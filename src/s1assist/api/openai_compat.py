@@ -1,0 +1,72 @@
+"""OpenAI-compatible routes, so the official `openai` client works unchanged.
+
+There is no generative model: the reply is the grounded, extractive answer. The last user
+message is the question and earlier user messages are the conversation so far; no session is
+stored. The sources of the [n] markers travel in a top-level `citations` list.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+
+from s1assist.answer import answer_to_json
+from s1assist.api.models import ChatCompletion, ChatRequest, ModelList
+from s1assist.api.problems import event_stream_doc
+from s1assist.api.routes import BAD_INPUT, BUSY, RuntimeDep, check_length
+from s1assist.api.streams import chat_content, chunk_events, event_stream
+from s1assist.types import Answer
+
+MODEL_ID = "s1assist"
+CHAT_DOC = event_stream_doc(
+    "A chat completion; with `stream: true`, `chat.completion.chunk` server-sent events ending "
+    "with `data: [DONE]` (the first and last chunks carry `citations`).",
+    ["message"],
+)
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+@router.get("/models", response_model=ModelList)
+async def models(runtime: RuntimeDep) -> dict[str, Any]:
+    """The one model: any `model` name in a chat request gets it."""
+    card = {"id": MODEL_ID, "object": "model", "created": runtime.started, "owned_by": "s1assist"}
+    return {"object": "list", "data": [card]}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={**CHAT_DOC, **BAD_INPUT, **BUSY},
+)
+async def chat_completions(body: ChatRequest, runtime: RuntimeDep) -> Any:
+    """Answer the last user message, reading earlier user messages as the conversation."""
+    *history, question = body.user_texts
+    check_length(question, runtime.assistant.settings.answer.max_question_chars, "question")
+    answer = await runtime.run(lambda assistant: assistant.answer(question.strip(), history))
+    completion = completion_json(answer)
+    if body.stream:
+        return event_stream(chunk_events(completion))
+    return completion
+
+
+def completion_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": chat_content(answer), "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "citations": answer_to_json(answer)["citations"],
+        "abstained": answer.abstained,
+        "red_flags": list(answer.red_flags),
+    }
