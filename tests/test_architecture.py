@@ -19,7 +19,7 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("types", "errors"),
     ("config",),
     ("sentences", "corpus", "chunking"),
-    ("embedding", "lexical", "lexicon"),
+    ("embedding", "onnx_encoder", "lexical", "lexicon"),
     ("index",),
     ("retrieval",),
     ("answer", "safety", "followup", "sessions"),
@@ -28,7 +28,9 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("cli", "__main__"),
 )
 RANK = {stage: rank for rank, stages in enumerate(ORDER) for stage in stages}
-HEAVY = frozenset({"torch", "sentence_transformers", "transformers", "faiss", "bm25s"})
+HEAVY = frozenset(
+    {"torch", "sentence_transformers", "transformers", "faiss", "bm25s", "onnxruntime", "onnx"}
+)
 
 
 @dataclass(frozen=True, slots=True)

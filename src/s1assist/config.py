@@ -19,6 +19,14 @@ class Precision(StrEnum):
     BF16 = "bf16"
 
 
+class EncoderBackend(StrEnum):
+    """What runs the model for questions and answer sentences (index builds use torch)."""
+
+    AUTO = "auto"
+    TORCH = "torch"
+    ONNX = "onnx"
+
+
 class RetrievalMode(StrEnum):
     """Which retrievers answer a query."""
 
@@ -46,6 +54,14 @@ class ModelSettings(_Section):
     precision: Precision = Field(Precision.AUTO, description="Encoder arithmetic.")
     batch_size: int = Field(64, ge=1, le=1024, description="Passages encoded per batch.")
     max_seq_length: int = Field(256, ge=16, le=512, description="Tokens kept per passage.")
+    backend: EncoderBackend = Field(
+        EncoderBackend.AUTO,
+        description="Runtime for questions and answer sentences; AUTO uses ONNX Runtime when "
+        "the model is a local mean-pooling sentence-transformer, else torch.",
+    )
+    onnx_cache: Path = Field(
+        Path("data/onnx"), description="Where the locally exported ONNX graph is kept."
+    )
 
 
 class ChunkSettings(_Section):
@@ -112,7 +128,7 @@ class AnswerSettings(_Section):
         "calibrated by eval/calibrate_abstention.py.",
     )
     warm_limit: int = Field(
-        20_000, ge=0, description="Embed every corpus sentence at start-up up to this many chunks."
+        2_000, ge=0, description="Embed every corpus sentence at start-up up to this many chunks."
     )
     max_question_chars: int = Field(
         2000, ge=10, le=100_000, description="Longer questions are refused."

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from s1assist.config import DEFAULT_MODEL, ModelSettings, Precision
+from s1assist.config import DEFAULT_MODEL, EncoderBackend, ModelSettings, Precision
 from s1assist.errors import ConfigError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from s1assist.onnx_encoder import OnnxEncoder
 
 Vectors = npt.NDArray[np.float32]
 _TEXT_CACHE_SIZE = 200_000
@@ -49,6 +51,8 @@ class Encoder:
             settings.precision is Precision.AUTO and cpu_has_bf16()
         )
         self._text_cache: dict[str, npt.NDArray[np.float32]] = {}
+        self._onnx: OnnxEncoder | None = None
+        self._onnx_checked = False
 
     def load(self) -> SentenceTransformer:
         if self._model is None:
@@ -84,6 +88,35 @@ class Encoder:
         """
         return self.encode(texts, batch_size=batch_size, bf16=self.use_bf16)
 
+    def onnx(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder for this model, exported on first use; None for torch."""
+        if self._onnx_checked:
+            return self._onnx
+        self._onnx_checked = True
+        backend = self.settings.backend
+        if backend is EncoderBackend.TORCH:
+            return None
+        from s1assist import onnx_encoder
+
+        model_dir = Path(resolve_model_path(self.model_name))
+        usable = model_dir.is_dir() and onnx_encoder.supported(model_dir)
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            usable = False
+        if not usable:
+            if backend is EncoderBackend.ONNX:
+                raise ConfigError(
+                    f"model {self.model_name!r} cannot run on ONNX Runtime (needs onnxruntime and "
+                    "a local transformer + mean pooling + normalize model); use backend=torch"
+                )
+            return None
+        graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache)
+        if not graph.is_file():
+            onnx_encoder.export(model_dir, graph)
+        self._onnx = onnx_encoder.OnnxEncoder(graph, model_dir, self.settings.max_seq_length)
+        return self._onnx
+
     def encode(
         self, texts: Sequence[str], *, batch_size: int | None = None, bf16: bool = False
     ) -> Vectors:
@@ -91,6 +124,11 @@ class Encoder:
         model = self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        runtime = None if bf16 else self.onnx()
+        if runtime is not None:
+            size = batch_size or self.settings.batch_size
+            parts = [runtime.encode(list(texts[i : i + size])) for i in range(0, len(texts), size)]
+            return np.concatenate(parts)
         kwargs: dict[str, Any] = {
             "batch_size": batch_size or self.settings.batch_size,
             "show_progress_bar": False,

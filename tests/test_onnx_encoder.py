@@ -1,0 +1,58 @@
+"""The ONNX Runtime path gives the torch model's vectors, and refuses what it cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from s1assist import onnx_encoder
+from s1assist.config import EncoderBackend, ModelSettings
+from s1assist.embedding import Encoder, resolve_model_path
+from s1assist.errors import ConfigError
+from s1assist.index import LoadedIndex
+
+
+@pytest.fixture(scope="module")
+def onnx_settings(tmp_path_factory: pytest.TempPathFactory) -> ModelSettings:
+    cache = tmp_path_factory.mktemp("onnx")
+    return ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=cache)
+
+
+def test_bundled_model_is_supported_and_a_bare_folder_is_not(tmp_path: Path) -> None:
+    assert onnx_encoder.supported(Path(resolve_model_path(ModelSettings().name)))
+    assert not onnx_encoder.supported(tmp_path)
+
+
+def test_onnx_vectors_match_torch_fp32(
+    onnx_settings: ModelSettings, built_index: LoadedIndex
+) -> None:
+    onnx = Encoder(onnx_settings)
+    torch = Encoder(ModelSettings(backend=EncoderBackend.TORCH))
+    texts = [chunk.text for chunk in built_index.chunks[:24]] + ["Does SI joint pain show on MRI?"]
+    # A padded batch and single texts both agree with torch.
+    batch = onnx.encode(texts)
+    singles = np.vstack([onnx.encode([text]) for text in texts[-3:]])
+    reference = torch.encode(texts)
+    assert batch.shape == reference.shape == (len(texts), 384)
+    assert float((batch * reference).sum(axis=1).min()) > 0.99999
+    assert float((singles * reference[-3:]).sum(axis=1).min()) > 0.99999
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+
+
+def test_export_is_cached_and_leaves_no_temporary_files(onnx_settings: ModelSettings) -> None:
+    Encoder(onnx_settings).onnx()
+    files = sorted(p.name for p in onnx_settings.onnx_cache.iterdir())
+    assert len(files) == 1
+    assert files[0].endswith(".onnx") and not files[0].startswith(".")
+    before = (onnx_settings.onnx_cache / files[0]).stat().st_mtime_ns
+    Encoder(onnx_settings).onnx()
+    assert (onnx_settings.onnx_cache / files[0]).stat().st_mtime_ns == before
+
+
+def test_onnx_backend_refuses_a_model_it_cannot_run(tmp_path: Path) -> None:
+    (tmp_path / "modules.json").write_text("[]", encoding="utf-8")
+    settings = ModelSettings(name=str(tmp_path), backend=EncoderBackend.ONNX, onnx_cache=tmp_path)
+    with pytest.raises(ConfigError, match="cannot run on ONNX Runtime"):
+        Encoder(settings).onnx()
