@@ -85,13 +85,15 @@ class Assistant:
         """Answer `question` in the session (a new one when None or unknown) and record it."""
         question = check_query(question, self.settings.answer.max_question_chars)
         note = ""
-        new_session = session_id is None or not self.sessions.exists(session_id)
+        # A session exists through its turns, so one read answers both questions.
+        history = self.sessions.questions(session_id) if session_id is not None else []
+        new_session = not history
         if session_id is not None and new_session:
             note = f"session {session_id!r} was not found; started a new session"
         if new_session:
             session_id = new_session_id()
         assert session_id is not None
-        answer = self.answer(question, self.sessions.questions(session_id))
+        answer = self.answer(question, history)
         answer = replace(answer, session_id=session_id)
         self.sessions.append(session_id, answer)
         return Reply(answer, new_session, note)

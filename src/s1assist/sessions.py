@@ -37,6 +37,7 @@ class SessionStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._ready = False
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -46,8 +47,10 @@ class SessionStore:
         except sqlite3.Error as exc:
             raise SessionError(f"{self.path}: cannot open the sessions database ({exc})") from None
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+            if not self._ready:  # once per store: the journal mode persists in the file
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
+                self._ready = True
             yield connection
         except sqlite3.DatabaseError as exc:
             raise SessionError(
