@@ -255,3 +255,14 @@ def test_no_question_text_in_the_info_log(
         assert http.post("/v1/search", json={"query": secret}).status_code == 200
     assert "POST /v1/ask" in caplog.text  # the access log was captured
     assert "zebra-7731" not in caplog.text
+
+
+def test_docs_work_offline_from_bundled_assets(http: httpx.Client) -> None:
+    page = http.get("/docs")
+    assert page.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    script = http.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.text
+    assert http.get("/openapi.json").json()["info"]["title"] == "s1assist"

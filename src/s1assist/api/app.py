@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from s1assist import __version__
 from s1assist.api import openai_compat, page, routes
+from s1assist.api.docs import install_docs
 from s1assist.api.options import ApiOptions
 from s1assist.api.problems import (
     ApiProblem,
@@ -58,8 +59,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
         redoc_url=None,
     )
+    install_docs(app)
     app.state.runtime = runtime
     guard = [Security(require_key(options.api_key))] if options.api_key else []
     denied: Responses = UNAUTHORIZED if options.api_key else {}
