@@ -56,7 +56,7 @@ bench: install-dev index
 
 # HTTP requests/s and latency of /v1/search and /v1/ask against a real server (JSON on stdout).
 bench-http: install-dev
-	$(BIN)/python bench/http.py
+	$(BIN)/python bench/http_load.py
 
 serve: index
 	$(BIN)/s1assist serve --host $(HOST) --port $(PORT)

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return {
         "p50_ms": round(statistics.median(ordered), 2),
         "p99_ms": round(p99, 2),

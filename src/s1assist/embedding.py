@@ -75,6 +75,9 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
+        runtime = self.onnx()
+        if runtime is not None:
+            return runtime.dimension
         dim = self.load().get_embedding_dimension()
         if dim is None:
             raise ConfigError(f"model {self.model_name!r} does not report its dimension")
@@ -121,14 +124,15 @@ class Encoder:
         self, texts: Sequence[str], *, batch_size: int | None = None, bf16: bool = False
     ) -> Vectors:
         """Rows are unit-length float32 vectors, one per text, in the order given."""
-        model = self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # With ONNX Runtime for small encodes, a search or ask process never loads torch.
         runtime = None if bf16 else self.onnx()
         if runtime is not None:
             size = batch_size or self.settings.batch_size
             parts = [runtime.encode(list(texts[i : i + size])) for i in range(0, len(texts), size)]
             return np.concatenate(parts)
+        model = self.load()
         kwargs: dict[str, Any] = {
             "batch_size": batch_size or self.settings.batch_size,
             "show_progress_bar": False,

@@ -115,6 +115,7 @@ class OnnxEncoder:
         tokenizer.enable_truncation(max_length=max_seq_length)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str]) -> Vectors:
         batch = self._tokenizer.encode_batch(texts)

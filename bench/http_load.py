@@ -7,7 +7,7 @@ worker), only on 127.0.0.1. Every request sends a different question (the encode
 recent query vectors, so a repeated string would measure the cache). Each phase stops after
 --requests requests or --seconds seconds, whichever comes first. Prints one JSON object.
 
-    .venv/bin/python bench/http.py [--requests 400] [--seconds 20] [--concurrency 1,8]
+    .venv/bin/python bench/http_load.py [--requests 400] [--seconds 20] [--concurrency 1,8]
 
 Targets on a 2-core machine: /v1/search >= 150 requests/s at concurrency 8; /v1/ask p50
 <= 30 ms at concurrency 1. Other work on the machine counts, so the load average is
@@ -34,12 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# This file is named http.py: keep its folder off the import path, or the `import http` that
-# httpx does would find this file instead of the standard library's package.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
-
-import httpx  # after the path fix above
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = """
