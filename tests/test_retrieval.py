@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from s1assist.config import RetrievalMode
+from s1assist.config import Fusion, RetrievalMode
 from s1assist.errors import QueryError
 from s1assist.index import LoadedIndex
 from s1assist.lexical import tokenize
 from s1assist.lexicon import expand
-from s1assist.retrieval import Retriever, check_query, reciprocal_rank_fusion
+from s1assist.retrieval import Retriever, check_query, reciprocal_rank_fusion, zscore_fusion
 
 # Each question with phrases of sentences that answer it (any one will do).
 ANSWERS = {
@@ -69,12 +70,44 @@ def test_every_mode_answers(mode: RetrievalMode, retriever: Retriever) -> None:
 def test_hybrid_hits_carry_dense_lexical_and_fused_scores(retriever: Retriever) -> None:
     query = "Can S1 impingement cause sciatica?"
     settings = retriever.settings
-    dense = retriever.dense_ranking(query, settings.candidates)
-    lexical = retriever.lexical_ranking(query, settings.candidates)
-    dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
-    lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
+    dense = dict(retriever.dense_ranking(query, settings.candidates))
+    lexical = dict(retriever.lexical_ranking(query, settings.candidates))
+    candidates = list(dict.fromkeys([*dense, *lexical]))
+    # Oracle: both real scores for every candidate, standardized over the candidates, summed.
+    vector = retriever.encoder.encode_query(query)[0]
+    dense_all = np.array([float(retriever.index.vectors[row] @ vector) for row in candidates])
+    lexical_all = retriever.lexical_scores(query)[candidates].astype(np.float64)
+
+    def standardized(values: np.ndarray) -> np.ndarray:
+        return (values - values.mean()) / values.std()
+
+    fused = settings.dense_weight * standardized(dense_all)
+    fused += settings.lexical_weight * standardized(lexical_all)
+    expected = dict(zip(candidates, fused.tolist(), strict=True))
     rows = {chunk.chunk_id: row for row, chunk in enumerate(retriever.index.chunks)}
     hits = retriever.search(query, k=5, mode=RetrievalMode.HYBRID)
+    assert [hit.score for hit in hits] == pytest.approx(sorted(fused, reverse=True)[:5])
+    for hit in hits:
+        row = rows[hit.chunk.chunk_id]
+        assert hit.score == pytest.approx(expected[row])
+        # Both scores are real even for a passage only one retriever found.
+        assert hit.dense_score == pytest.approx(dense_all[candidates.index(row)], abs=1e-5)
+        assert hit.lexical_score == pytest.approx(lexical_all[candidates.index(row)])
+        if row in dense:
+            assert hit.dense_score == pytest.approx(dense[row], abs=1e-5)
+        assert -1.0 <= hit.dense_score <= 1.0
+
+
+def test_hybrid_with_rrf_fusion_sums_reciprocal_ranks(retriever: Retriever) -> None:
+    settings = retriever.settings.model_copy(update={"fusion": Fusion.RRF})
+    rrf = Retriever(retriever.index, retriever.encoder, settings)
+    query = "Can S1 impingement cause sciatica?"
+    dense = rrf.dense_ranking(query, settings.candidates)
+    lexical = rrf.lexical_ranking(query, settings.candidates)
+    dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
+    lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
+    rows = {chunk.chunk_id: row for row, chunk in enumerate(rrf.index.chunks)}
+    hits = rrf.search(query, k=5, mode=RetrievalMode.HYBRID)
     assert hits[0].dense_score is not None
     assert hits[0].lexical_score is not None
     for hit in hits:
@@ -87,7 +120,6 @@ def test_hybrid_hits_carry_dense_lexical_and_fused_scores(retriever: Retriever) 
             expected += settings.lexical_weight / (settings.rrf_k + lexical_rank[row])
             assert hit.lexical_score == pytest.approx(dict(lexical)[row])
         assert hit.score == pytest.approx(expected)
-        assert -1.0 <= hit.dense_score <= 1.0
 
 
 def test_hits_cite_exact_spans_of_their_documents(
@@ -146,6 +178,27 @@ def test_rrf_ties_keep_first_seen_order_and_ignore_raw_scores() -> None:
 def test_rrf_of_nothing() -> None:
     assert reciprocal_rank_fusion([[], []], k=60) == []
     assert reciprocal_rank_fusion([[(7, 1.0)], []], k=60) == [(7, pytest.approx(1 / 61))]
+
+
+def test_zscore_fusion_on_hand_made_scores() -> None:
+    dense = [0.9, 0.5, 0.1]  # mean 0.5, sd sqrt(0.32 / 3) = 0.3265986: z = 1.2247, 0, -1.2247
+    lexical = [0.0, 3.0, 6.0]  # mean 3, sd sqrt(18 / 3) = 2.4494897: z = -1.2247, 0, 1.2247
+    z = 0.4 / (0.32 / 3) ** 0.5
+    fused = zscore_fusion([7, 8, 9], [dense, lexical], [1.0, 2.0])
+    # 7: z - 2z = -z; 8: 0; 9: -z + 2z = z
+    assert [row for row, _ in fused] == [9, 8, 7]
+    assert [score for _, score in fused] == pytest.approx([z, 0.0, -z])
+    fused = zscore_fusion([7, 8, 9], [dense, lexical], [2.0, 1.0])
+    assert [row for row, _ in fused] == [7, 8, 9]
+
+
+def test_zscore_fusion_ties_keep_row_order_and_constant_scores_add_nothing() -> None:
+    # Equal weights on mirrored scores: every row sums to 0, so the given order stands.
+    assert [row for row, _ in zscore_fusion([3, 1, 2], [[1, 2, 3], [3, 2, 1]], [1, 1])] == [3, 1, 2]
+    # No query term matched: BM25 is all zeros and the dense order decides.
+    fused = zscore_fusion([4, 5], [[0.2, 0.8], [0.0, 0.0]], [1.0, 1.0])
+    assert [row for row, _ in fused] == [5, 4]
+    assert zscore_fusion([], [[], []], [1.0, 1.0]) == []
 
 
 # Query expansion through the lexicon.

@@ -242,6 +242,25 @@ def serve(
     run_server(make_settings(index=index), host, port)
 
 
+@app.command("eval-beir")
+def eval_beir(
+    folder: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")
+    ],
+    mode: Annotated[RetrievalMode, typer.Option(help="Which retrievers.")] = RetrievalMode.HYBRID,
+    as_json: JsonOption = False,
+) -> None:
+    """Score retrieval on a BEIR dataset: nDCG@10, recall@10/100, MRR@10 (index cached in
+    data/beir)."""
+    from s1assist.evaluation import run_beir
+
+    report = run_beir(folder, mode, make_settings(), progress=sys.stderr.isatty())
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        typer.echo(report.summary())
+
+
 def render_answer(answer: Answer) -> str:
     """The answer, its numbered sources with the quoted spans, and the notice."""
     lines: list[str] = []

@@ -35,6 +35,13 @@ class RetrievalMode(StrEnum):
     BM25 = "bm25"
 
 
+class Fusion(StrEnum):
+    """How hybrid mode merges the dense and BM25 candidates."""
+
+    ZSCORE = "zscore"
+    RRF = "rrf"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,9 +97,14 @@ class RetrievalSettings(_Section):
     mode: RetrievalMode = Field(RetrievalMode.HYBRID, description="Retrievers to use.")
     k: int = Field(5, ge=1, le=100, description="Hits returned by default.")
     candidates: int = Field(100, ge=1, le=10_000, description="Hits taken from each retriever.")
+    fusion: Fusion = Field(
+        Fusion.ZSCORE,
+        description="Hybrid merge: weighted sum of scores standardized over the candidates "
+        "(zscore), or reciprocal rank fusion (rrf).",
+    )
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the dense ranks.")
-    lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the BM25 ranks.")
+    dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the dense side.")
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the BM25 side.")
     expand_query: bool = Field(True, description="Add domain synonyms to the BM25 query.")
     max_query_chars: int = Field(2000, ge=10, le=100_000, description="Longer queries are refused.")
 
@@ -121,7 +133,7 @@ class AnswerSettings(_Section):
         0.9, ge=0.0, le=1.0, description="A sentence this similar to a kept one is dropped."
     )
     abstain_below: float = Field(
-        0.385,
+        0.384,
         ge=0.0,
         le=1.0,
         description="Abstain when evidence strength (relevance x coverage) is below this; "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
-from s1assist.config import RetrievalMode, RetrievalSettings, Settings
+from s1assist.config import Fusion, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
 from s1assist.index import LoadedIndex, load_index
@@ -30,6 +31,24 @@ def reciprocal_rank_fusion(
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
+def zscore_fusion(
+    rows: Sequence[int], scores: Sequence[npt.ArrayLike], weights: Sequence[float]
+) -> list[tuple[int, float]]:
+    """Rows by the weighted sum of each retriever's scores standardized over `rows` (mean 0,
+    sd 1), best first; a retriever whose scores are all equal adds nothing. Ties keep the
+    order of `rows`."""
+    if not rows:
+        return []
+    fused = np.zeros(len(rows), dtype=np.float64)
+    for values, weight in zip(scores, weights, strict=True):
+        column = np.asarray(values, dtype=np.float64)
+        spread = column.std()
+        if spread > 0:
+            fused += weight * (column - column.mean()) / spread
+    order = np.argsort(-fused, kind="stable")
+    return [(int(rows[i]), float(fused[i])) for i in order]
+
+
 def check_query(query: str, max_chars: int) -> str:
     """The query stripped; `QueryError` for an empty one or one over the length limit."""
     stripped = query.strip()
@@ -44,7 +63,7 @@ def check_query(query: str, max_chars: int) -> str:
 
 
 class Retriever:
-    """Hybrid search: dense (FAISS) and BM25 candidate lists fused with RRF."""
+    """Hybrid search: dense (FAISS) and BM25 candidates, fused by standardized scores or RRF."""
 
     def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
         self.index = index
@@ -70,18 +89,24 @@ class Retriever:
         depth = max(k, self.settings.candidates)
         dense = self.dense_ranking(query, depth) if mode is not RetrievalMode.BM25 else []
         lexical = self.lexical_ranking(query, depth) if mode is not RetrievalMode.DENSE else []
+        dense_scores = dict(dense)
+        lexical_scores = dict(lexical)
+        weights = [self.settings.dense_weight, self.settings.lexical_weight]
         if mode is RetrievalMode.DENSE:
             fused = list(dense)
         elif mode is RetrievalMode.BM25:
             fused = list(lexical)
+        elif self.settings.fusion is Fusion.RRF:
+            fused = reciprocal_rank_fusion([dense, lexical], self.settings.rrf_k, weights)
         else:
-            fused = reciprocal_rank_fusion(
-                [dense, lexical],
-                self.settings.rrf_k,
-                [self.settings.dense_weight, self.settings.lexical_weight],
-            )
-        dense_scores = dict(dense)
-        lexical_scores = dict(lexical)
+            # Every candidate gets both scores, so one retriever missing a passage does not
+            # read as a zero from it.
+            rows = list(dict.fromkeys(row for row, _ in (*dense, *lexical)))
+            dense_all = self.dense_scores(query, rows)
+            lexical_all = self.lexical_scores(query)[rows]
+            fused = zscore_fusion(rows, [dense_all, lexical_all], weights)
+            dense_scores = dict(zip(rows, dense_all.tolist(), strict=True))
+            lexical_scores = dict(zip(rows, lexical_all.tolist(), strict=True))
         return [
             Hit(
                 chunk=self.index.chunks[row],
@@ -98,9 +123,19 @@ class Retriever:
         scores, rows = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
-    def lexical_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
+    def dense_scores(self, query: str, rows: Sequence[int]) -> npt.NDArray[np.float32]:
+        """Cosine similarity of the query to each of `rows` (the vectors are unit length)."""
+        vector = self.encoder.encode_query(query)
+        passages = self.index.vectors[np.asarray(rows, dtype=np.int64)]
+        return np.asarray(passages @ vector[0], dtype=np.float32)
+
+    def lexical_scores(self, query: str) -> npt.NDArray[np.float32]:
+        """A BM25 score for every passage."""
         text = expand(query) if self.settings.expand_query else query
-        scores = self.index.lexical.scores(tokenize(text))
+        return self.index.lexical.scores(tokenize(text))
+
+    def lexical_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
+        scores = self.lexical_scores(query)
         depth = min(depth, len(scores))
         top = np.argpartition(-scores, depth - 1)[:depth]
         top = top[np.argsort(-scores[top], kind="stable")]

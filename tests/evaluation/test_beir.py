@@ -101,7 +101,7 @@ def test_doc_ranking_keeps_each_document_at_its_best_rank() -> None:
     assert doc_ranking(hits) == ["a", "b", "c"]
 
 
-def test_default_index_dir_is_under_the_data_folder_and_ignores_bm25(
+def test_default_index_dir_changes_only_with_what_shapes_the_vectors(
     beir_settings: Settings,
 ) -> None:
     settings = beir_settings
@@ -110,6 +110,8 @@ def test_default_index_dir_is_under_the_data_folder_and_ignores_bm25(
     assert folder.name.startswith("tiny-")
     bm25 = settings.index.model_copy(update={"bm25_k1": 1.5})
     assert default_index_dir("tiny", settings.model_copy(update={"index": bm25})) == folder
+    batch = settings.model.model_copy(update={"batch_size": 8})
+    assert default_index_dir("tiny", settings.model_copy(update={"model": batch})) == folder
     chunking = settings.chunking.model_copy(update={"max_words": 31})
     assert default_index_dir("tiny", settings.model_copy(update={"chunking": chunking})) != folder
 

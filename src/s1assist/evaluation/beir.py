@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEPTH = 100
 """Passages ranked per query: the deepest cutoff any metric reads."""
+_VECTOR_FIELDS = {"name", "precision", "max_seq_length"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,11 @@ class BeirReport:
 
 
 def default_index_dir(dataset: str, settings: Settings) -> Path:
-    """A cache folder under the data folder, one per dataset and embedding settings; BM25
-    settings are left out, since a change to them rebuilds only the lexical part."""
+    """A cache folder under the data folder, one per dataset and the settings that shape the
+    vectors; BM25 settings are left out, since a change to them rebuilds only the lexical
+    part."""
     identity = {
-        "model": settings.model.model_dump(mode="json", exclude={"batch_size"}),
+        "model": settings.model.model_dump(mode="json", include=_VECTOR_FIELDS),
         "chunking": settings.chunking.model_dump(mode="json"),
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
