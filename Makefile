@@ -33,8 +33,10 @@ index: install
 # The main job: the chat page, JSON API and OpenAI-compatible endpoint on http://$(HOST):$(PORT)/
 run: serve
 
+# The default run leaves out tests marked slow; the second pass runs them (about a minute).
 test: install-dev browser
 	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m slow
 
 # The page is tested in Debian's Chromium; a test tool's own browser download fails here.
 browser:
