@@ -24,7 +24,9 @@ def run(cli_path: Path, env: dict[str, str], *args: str) -> subprocess.Completed
     )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["search", "--help"], ["index", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["search", "--help"], ["index", "--help"], ["ask", "--help"]]
+)
 def test_help_does_not_import_the_heavy_libraries(argv: list[str], cli_env) -> None:
     probe = (
         "import sys\n"
@@ -158,3 +160,42 @@ def test_quiet_build_prints_nothing_and_builds(
     loaded = load_index(fresh_index, settings)
     assert loaded.manifest.counts == built_index.manifest.counts
     assert loaded.manifest.documents == built_index.manifest.documents
+
+
+def test_ask_json_then_a_follow_up_in_the_same_session(
+    cli_path: Path, cli_env, settings: Settings, built_index: LoadedIndex, tmp_path: Path
+) -> None:
+    env = {**cli_env, "S1ASSIST_PATHS__DATA": str(tmp_path / "data")}
+    index = ["--index", str(settings.paths.index)]
+    first = run(cli_path, env, "ask", "Does SI joint pain show on MRI?", "--json", *index)
+    assert first.returncode == 0, first.stderr
+    payload = json.loads(first.stdout)
+    assert not payload["abstained"]
+    assert payload["citations"][0]["doc_id"] == "s1-sciatica-si-joint-faq"
+    follow = run(
+        cli_path, env, "ask", "What other tests are used?", "--session", payload["session_id"],
+        *index,
+    )  # fmt: skip
+    assert follow.returncode == 0, follow.stderr
+    assert "(searched for: What other tests are used?" in follow.stdout
+    assert "X-rays" in follow.stdout
+    assert "Sources" in follow.stdout and "[1]" in follow.stdout
+    assert "not medical advice" in follow.stdout
+
+
+def test_chat_keeps_context_starts_over_on_new_and_leaves_on_eof(
+    cli_path: Path, cli_env, settings: Settings, built_index: LoadedIndex, tmp_path: Path
+) -> None:
+    env = {**cli_env, "S1ASSIST_PATHS__DATA": str(tmp_path / "data")}
+    script = "Does SI joint pain show on MRI?\nWhat other tests are used?\n/new\nhi\n"
+    result = subprocess.run(
+        [str(cli_path), "chat", "--index", str(settings.paths.index)],
+        input=script, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "SI joint pain can show on MRI" in out
+    assert "(searched for: What other tests are used?" in out
+    assert "(new session)" in out
+    assert "Hello." in out
+    assert "Traceback" not in result.stderr
