@@ -14,7 +14,7 @@ from s1assist.config import RetrievalMode, Settings
 from s1assist.errors import S1AssistError
 
 if TYPE_CHECKING:
-    from s1assist.types import Answer, Hit
+    from s1assist.types import Answer
 
 app = typer.Typer(
     help="Grounded, cited answers about the S1 nerve root, sciatica and the SI joint.",
@@ -120,7 +120,9 @@ def search(
     check_query(query, settings.retrieval.max_query_chars)
     hits = open_retriever(settings).search(query, k=k, mode=mode)
     if as_json:
-        _print_json({"query": query, "hits": [hit_json(hit) for hit in hits]})
+        from s1assist.retrieval import hit_to_json
+
+        _print_json({"query": query, "hits": [hit_to_json(hit) for hit in hits]})
         return
     if not hits:
         typer.echo("no passage matches")
@@ -275,22 +277,6 @@ def render_answer(answer: Answer) -> str:
         lines.append(textwrap.indent(textwrap.fill(f'"{quote}"', 90), "     "))
     lines.append(f"\n{answer.notice}  (session {answer.session_id})")
     return "\n".join(lines)
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    chunk = hit.chunk
-    return {
-        "rank": hit.rank,
-        "doc_id": chunk.doc_id,
-        "title": chunk.title,
-        "section": chunk.section,
-        "text": chunk.text,
-        "start": chunk.start,
-        "end": chunk.end,
-        "score": hit.score,
-        "dense_score": hit.dense_score,
-        "lexical_score": hit.lexical_score,
-    }
 
 
 def main() -> None:

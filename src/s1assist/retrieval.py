@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -148,3 +149,20 @@ def open_retriever(settings: Settings) -> Retriever:
     retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
     retriever.check_model()
     return retriever
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """One hit as `s1assist search --json` and `POST /v1/search` show it."""
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+        "start": chunk.start,
+        "end": chunk.end,
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "lexical_score": hit.lexical_score,
+    }

@@ -15,10 +15,9 @@ from apiserver import QUESTION, GatedAssistant, LiveServer, assert_problem, even
 
 from s1assist.answer import answer_to_json
 from s1assist.api import ApiOptions, create_app
-from s1assist.cli import hit_json
 from s1assist.config import Settings
 from s1assist.index import LoadedIndex
-from s1assist.retrieval import Retriever
+from s1assist.retrieval import Retriever, hit_to_json
 
 FOLLOW_UP = "How long does it take to heal?"
 RED_FLAG = "I have sciatica and since yesterday I can't control my bladder"
@@ -156,7 +155,7 @@ def test_search_returns_the_cli_hits(http: httpx.Client, retriever: Retriever) -
     query = "S1 radiculopathy symptoms in the foot"
     payload = http.post("/v1/search", json={"query": query, "k": 3}).json()
     assert payload["query"] == query
-    expected = [hit_json(hit) for hit in retriever.search(query, k=3)]
+    expected = [hit_to_json(hit) for hit in retriever.search(query, k=3)]
     assert [h["doc_id"] for h in payload["hits"]] == [h["doc_id"] for h in expected]
     for got, want in zip(payload["hits"], expected, strict=True):
         assert got.keys() == want.keys()

@@ -21,7 +21,8 @@ from s1assist.api.problems import ApiProblem, Responses, event_stream_doc, probl
 from s1assist.api.runtime import Runtime
 from s1assist.api.streams import answer_events, ask_payload, event_stream
 from s1assist.errors import QueryError
-from s1assist.types import Document, Hit
+from s1assist.retrieval import hit_to_json
+from s1assist.types import Document
 
 BAD_INPUT: Responses = {
     400: problem_doc("The body is not JSON text in UTF-8."),
@@ -100,7 +101,7 @@ async def search(body: SearchRequest, runtime: RuntimeDep) -> dict[str, Any]:
     """The passages that best match the query, each with where it comes from."""
     check_length(body.query, runtime.assistant.settings.retrieval.max_query_chars, "query")
     hits = await runtime.run(lambda assistant: assistant.search(body.query, body.k, body.mode))
-    return {"query": body.query, "hits": [hit_json(hit) for hit in hits]}
+    return {"query": body.query, "hits": [hit_to_json(hit) for hit in hits]}
 
 
 @api.get("/sessions/{session_id}", response_model=SessionOut, responses={**NOT_FOUND, **BUSY})
@@ -138,23 +139,6 @@ def check_length(text: str, limit: int, what: str) -> None:
     """The schema's maxLength, enforced on the text as sent (before stripping)."""
     if len(text) > limit:
         raise QueryError(f"the {what} is {len(text):,} characters; the limit is {limit:,}")
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """The shape of `s1assist search --json`."""
-    chunk = hit.chunk
-    return {
-        "rank": hit.rank,
-        "doc_id": chunk.doc_id,
-        "title": chunk.title,
-        "section": chunk.section,
-        "text": chunk.text,
-        "start": chunk.start,
-        "end": chunk.end,
-        "score": hit.score,
-        "dense_score": hit.dense_score,
-        "lexical_score": hit.lexical_score,
-    }
 
 
 def document_json(document: Document) -> dict[str, Any]:
