@@ -65,6 +65,8 @@ def test_symptoms_answer_covers_the_classic_findings(assistant: Assistant) -> No
     answer = assistant.answer("What are the symptoms of S1 radiculopathy?", [])
     text = answer.answer.lower()
     assert "posterior thigh and calf to the lateral aspect of the foot" in text
+    assert "numbness" in text
+    assert "plantar flexion" in text
     assert "ankle reflex" in text
     assert any(c.doc_id == "s1-radiculopathy-symptoms" for c in answer.citations)
 
@@ -76,6 +78,15 @@ def test_guideline_source_is_preferred_to_a_web_page_saying_the_same(
     # picture; the guideline passage leads.
     answer = assistant.answer("Is the S1 nerve root part of the sciatic nerve?", [])
     assert answer.citations[0].doc_id in {"s1-impingement-sciatica", "s1-nerve-distribution"}
+
+
+def test_a_heading_that_asks_the_question_gives_its_lead_sentences_in_order(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("Does SI joint pain show on MRI?", [])
+    assert answer.sentences[0].text == "Yes, SI joint pain can show on MRI."
+    starts = [answer.citations[0].quote.index(s.text.rstrip(".")) for s in answer.sentences]
+    assert starts == sorted(starts)  # the page's own order
 
 
 def test_composer_never_quotes_list_stubs_headings_or_meta_sentences(

@@ -155,8 +155,13 @@ def compose(
         + (1 - settings.similarity_weight) * lexical
         + np.array([_authority_bonus(c.chunk, settings) for c in pool], dtype=np.float32)
     )
-    chosen = _select(scores, vectors, settings)
-    ordered = [chosen[0], *sorted(chosen[1:], key=lambda i: _reading_order(pool[i]))]
+    asked = _asked_section(query_vector, pool, scores, encode, settings)
+    if asked:
+        # The page asks this very question: its own answer is the text under the heading.
+        ordered = _lead_sentences(asked, vectors, settings)
+    else:
+        chosen = _select(scores, vectors, settings)
+        ordered = [chosen[0], *sorted(chosen[1:], key=lambda i: _reading_order(pool[i]))]
     return _answer(question, query, pool, ordered, scores, relevance, evidence)
 
 
@@ -179,6 +184,45 @@ def _authority_bonus(chunk: Chunk, settings: AnswerSettings) -> float:
 def _reading_order(candidate: Candidate) -> tuple[int, int, str, int]:
     chunk = candidate.chunk
     return (chunk.kind.rank, _BLOCK_ORDER[chunk.block], chunk.doc_id, candidate.start)
+
+
+def _asked_section(
+    query_vector: Vectors,
+    pool: Sequence[Candidate],
+    scores: np.ndarray[Any, Any],
+    encode: Encode,
+    settings: AnswerSettings,
+) -> list[int]:
+    """Candidates of the section whose heading asks the question, in reading order; empty
+    when no heading does, when that section holds none of the best-scoring sentences, or
+    when its source is less authoritative than the best sentence's (a web page's FAQ heading
+    must not override what a guideline page says)."""
+    best = float(scores.max())
+    best_rank = pool[int(np.argmax(scores))].chunk.kind.rank
+    sections = list(dict.fromkeys((c.chunk.doc_id, c.chunk.section) for c in pool))
+    headings = encode([section for _, section in sections])
+    for (doc_id, section), similarity in zip(sections, headings @ query_vector, strict=True):
+        if similarity < settings.heading_match:
+            continue
+        members = [
+            i for i, c in enumerate(pool) if (c.chunk.doc_id, c.chunk.section) == (doc_id, section)
+        ]
+        authoritative = pool[members[0]].chunk.kind.rank <= best_rank
+        if authoritative and max(float(scores[i]) for i in members) >= settings.keep_ratio * best:
+            return sorted(members, key=lambda i: pool[i].start)
+    return []
+
+
+def _lead_sentences(members: list[int], vectors: Vectors, settings: AnswerSettings) -> list[int]:
+    """The first sentences under the heading, skipping near-repeats, up to the maximum."""
+    chosen: list[int] = []
+    for i in members:
+        if chosen and float((vectors[chosen] @ vectors[i]).max()) > settings.max_redundancy:
+            continue
+        chosen.append(i)
+        if len(chosen) == settings.max_sentences:
+            break
+    return chosen
 
 
 def _select(scores: np.ndarray[Any, Any], vectors: Vectors, settings: AnswerSettings) -> list[int]:

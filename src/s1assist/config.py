@@ -111,10 +111,17 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     hits: int = Field(6, ge=1, le=50, description="Passages the answer may quote from.")
-    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences in an answer.")
+    max_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an answer.")
     min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
     similarity_weight: float = Field(
         0.7, ge=0.0, le=1.0, description="Embedding share of a sentence score; rest is lexical."
+    )
+    heading_match: float = Field(
+        0.85,
+        ge=0.0,
+        le=1.0,
+        description="A section heading this similar to the question asks it; its lead "
+        "sentences are then the answer.",
     )
     context_weight: float = Field(
         0.4, ge=0.0, le=1.0, description="Share of a sentence's similarity taken from its passage."
