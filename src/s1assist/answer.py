@@ -132,21 +132,17 @@ def compose(
     in_context = (1 - settings.context_weight) * relevance + settings.context_weight * context
     # Lexical overlap counts the question's own words: terms carried over from earlier turns
     # steer retrieval, but a sentence that only repeats the earlier topic does not answer.
-    query_weights = term_weights(question, idf)
+    weights = term_weights(question, idf)
     lexical = np.array(
         [
-            0.5 * coverage(query_weights, [c.text])
-            + 0.5 * coverage(query_weights, [c.text, c.chunk.section])
+            0.5 * coverage(weights, [c.text]) + 0.5 * coverage(weights, [c.text, c.chunk.section])
             for c in pool
         ],
         dtype=np.float32,
     )
-    own_weights = query_weights
     evidence = Evidence(
         relevance=float(relevance.max()),
-        coverage=coverage(own_weights, [h.chunk.search_text for h in top_hits])
-        if own_weights
-        else 1.0,
+        coverage=coverage(weights, [h.chunk.search_text for h in top_hits]) if weights else 1.0,
     )
     if evidence.strength < settings.abstain_below:
         return abstain(question, query, evidence.strength)

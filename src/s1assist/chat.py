@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from s1assist.answer import abstain, compose
+from s1assist.answer import abstain, candidates, compose
 from s1assist.config import RetrievalMode, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
@@ -65,8 +65,6 @@ class Assistant:
         return self.retriever.encoder
 
     def _warm(self) -> None:
-        from s1assist.answer import candidates
-
         index = self.retriever.index
         if len(index.chunks) <= self.settings.answer.warm_limit:
             hits = [Hit(chunk, 1, 0.0) for chunk in index.chunks]

@@ -59,5 +59,10 @@ def strip_bullet(text: str, start: int, end: int) -> int:
     return match.end() if match else start
 
 
+def is_bullet(text: str) -> bool:
+    """True for a line that starts with a list marker."""
+    return strip_bullet(text, 0, len(text)) > 0
+
+
 def word_count(text: str) -> int:
     return len(text.split())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from s1assist.corpus.reader import RawLine, RawSource
+from s1assist.sentences import is_bullet, strip_bullet
 from s1assist.types import EvidenceBlock, Section
 
 # Whole lines that are site chrome wherever they appear.
@@ -31,7 +32,6 @@ _REFERENCES_HEADING = re.compile(
     r"^(?:references|sources|bibliography|citations|works cited)$", re.IGNORECASE
 )
 _NUMBERED_ITEM = re.compile(r"^\d{1,3}\.\s+\S")
-_BULLET = re.compile(r"^(?:[-•*–]|\d{1,2}[.)])\s+")
 _BLOCK_MARKERS = {
     re.compile(r"^from the guidelines?$", re.IGNORECASE): EvidenceBlock.GUIDELINES,
     re.compile(r"^from the research$", re.IGNORECASE): EvidenceBlock.RESEARCH,
@@ -78,7 +78,7 @@ def is_heading(line: RawLine, is_last: bool) -> bool:
     text = line.text
     if line.heading:
         return True
-    if _BULLET.match(text):
+    if is_bullet(text):
         return False
     words = len(text.split())
     if text.endswith("?"):
@@ -127,7 +127,9 @@ def _split_references(lines: list[RawLine]) -> tuple[list[RawLine], tuple[str, .
     while tail > 0 and _is_reference_item(lines[tail - 1]):
         tail -= 1
     if len(lines) - tail >= 2:
-        return lines[:tail], tuple(_BULLET.sub("", line.text) for line in lines[tail:])
+        return lines[:tail], tuple(
+            line.text[strip_bullet(line.text, 0, len(line.text)) :] for line in lines[tail:]
+        )
     return lines, ()
 
 
@@ -176,7 +178,7 @@ def _layout(
 
     previous_bullet = False
     for line, is_head in kept:
-        bullet = bool(_BULLET.match(line.text))
+        bullet = is_bullet(line.text)
         if parts:
             separator = "\n" if bullet and previous_bullet else "\n\n"
             parts.append(separator)
