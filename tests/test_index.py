@@ -28,6 +28,7 @@ from s1assist.errors import (
     SearchIndexError,
 )
 from s1assist.index import LoadedIndex, build_index, index_status, load_index
+from s1assist.index.dense import search_dense
 from s1assist.index.manifest import FORMAT_VERSION, MANIFEST
 from s1assist.index.store import BUILDS, CURRENT
 from s1assist.lexical import LexicalIndex, tokenize
@@ -150,21 +151,45 @@ def test_faiss_ranking_equals_brute_force_cosine(
     assert_same_ranking([r for r, _ in ranking], [s for _, s in ranking], sims)
 
 
-def test_hnsw_index_finds_the_exact_neighbours(
+def test_coded_index_above_the_threshold_finds_the_exact_neighbours(
     index_copy: Path, settings: Settings, encoder: Encoder, corpus_documents
 ) -> None:
-    hnsw = settings.model_copy(update={"index": IndexSettings(ann_threshold=1)})
-    report = build_index(corpus_documents, encoder, hnsw, index_copy)
+    coded = settings.model_copy(update={"index": IndexSettings(ann_threshold=1)})
+    report = build_index(corpus_documents, encoder, coded, index_copy)
     assert report.encoded == 0  # same model and chunks: every vector reused
-    loaded = load_index(index_copy, hnsw)
-    assert loaded.manifest.dense_index == "hnsw-ip"
-    assert hasattr(loaded.dense, "hnsw")
+    loaded = load_index(index_copy, coded)
+    assert loaded.manifest.dense_index == "pq4fs-ip"
+    assert type(loaded.dense).__name__ == "IndexPQFastScan"
     vectors = np.asarray(loaded.vectors, dtype=np.float64)
     for query in QUERIES:
         q = encoder.encode([query])
         sims = vectors @ q[0].astype(np.float64)
-        scores, rows = loaded.dense.search(q, 10)
-        assert_same_ranking([int(r) for r in rows[0]], list(scores[0]), sims)
+        # Re-scoring every candidate the codes propose gives the exact ranking...
+        ranking = search_dense(loaded.dense, loaded.vectors, q, 10, rerank=len(vectors))
+        assert_same_ranking([r for r, _ in ranking], [s for _, s in ranking], sims)
+        # ...and the scores are exact cosines even when only a few are re-scored.
+        for row, score in search_dense(loaded.dense, loaded.vectors, q, 5, rerank=20):
+            assert score == pytest.approx(sims[row], abs=1e-5)
+
+
+def test_a_search_runs_faiss_on_one_thread_and_restores_the_setting(
+    built_index: LoadedIndex, encoder: Encoder
+) -> None:
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    q = encoder.encode(["sciatica"])
+    assert search_dense(built_index.dense, built_index.vectors, q, 3, rerank=10)
+    assert faiss.omp_get_max_threads() == before
+
+
+def test_the_index_is_stale_when_its_dense_kind_no_longer_fits(
+    index_copy: Path, settings: Settings, corpus_documents
+) -> None:
+    coded = settings.model_copy(update={"index": IndexSettings(ann_threshold=1)})
+    status = index_status(index_copy, corpus_documents, coded)
+    assert not status.fresh
+    assert status.reasons == ("dense index kind changed: flat-ip -> pq4fs-ip",)
 
 
 def bm25_oracle(docs: list[list[str]], query: list[str], k1: float, b: float) -> np.ndarray:

@@ -69,6 +69,13 @@ class ModelSettings(_Section):
     onnx_cache: Path = Field(
         Path("data/onnx"), description="Where the locally exported ONNX graph is kept."
     )
+    query_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Threads per ONNX Runtime encode; 0 means every core. The server uses 1, "
+        "since it encodes several questions side by side.",
+    )
 
 
 class ChunkSettings(_Section):
@@ -85,10 +92,11 @@ class CorpusSettings(_Section):
 
 class IndexSettings(_Section):
     ann_threshold: int = Field(
-        200_000, ge=1, description="At or above this many passages the dense index is HNSW."
+        100_000,
+        ge=1,
+        description="At or above this many passages the dense index keeps 4-bit codes "
+        "instead of exact vectors.",
     )
-    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")
-    hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth.")
     bm25_k1: float = Field(0.9, ge=0.0, le=5.0, description="BM25 term saturation.")
     bm25_b: float = Field(0.4, ge=0.0, le=1.0, description="BM25 length normalization.")
 
@@ -97,6 +105,13 @@ class RetrievalSettings(_Section):
     mode: RetrievalMode = Field(RetrievalMode.HYBRID, description="Retrievers to use.")
     k: int = Field(5, ge=1, le=100, description="Hits returned by default.")
     candidates: int = Field(100, ge=1, le=10_000, description="Hits taken from each retriever.")
+    ann_rerank: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Passages proposed by the 4-bit codes of a large index and re-scored "
+        "exactly, per query.",
+    )
     fusion: Fusion = Field(
         Fusion.ZSCORE,
         description="Hybrid merge: weighted sum of scores standardized over the candidates "

@@ -12,12 +12,14 @@ from s1assist.config import Fusion, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
 from s1assist.index import LoadedIndex, load_index
+from s1assist.index.dense import search_dense
 from s1assist.lexical import tokenize
 from s1assist.lexicon import expand
 from s1assist.types import Hit
 
 Ranking = Sequence[tuple[int, float]]
 """(row, score) pairs, best first."""
+_NO_SCORES = np.zeros(0, dtype=np.float32)
 
 
 def reciprocal_rank_fusion(
@@ -89,7 +91,9 @@ class Retriever:
         mode = RetrievalMode(mode or self.settings.mode)
         depth = max(k, self.settings.candidates)
         dense = self.dense_ranking(query, depth) if mode is not RetrievalMode.BM25 else []
-        lexical = self.lexical_ranking(query, depth) if mode is not RetrievalMode.DENSE else []
+        # BM25 scores every passage at once; the ranking and the fusion both read this array.
+        bm25 = self.lexical_scores(query) if mode is not RetrievalMode.DENSE else _NO_SCORES
+        lexical = top_rows(bm25, depth)
         dense_scores = dict(dense)
         lexical_scores = dict(lexical)
         weights = [self.settings.dense_weight, self.settings.lexical_weight]
@@ -104,7 +108,7 @@ class Retriever:
             # read as a zero from it.
             rows = list(dict.fromkeys(row for row, _ in (*dense, *lexical)))
             dense_all = self.dense_scores(query, rows)
-            lexical_all = self.lexical_scores(query)[rows]
+            lexical_all = bm25[rows]
             fused = zscore_fusion(rows, [dense_all, lexical_all], weights)
             dense_scores = dict(zip(rows, dense_all.tolist(), strict=True))
             lexical_scores = dict(zip(rows, lexical_all.tolist(), strict=True))
@@ -121,8 +125,8 @@ class Retriever:
 
     def dense_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
         vector = self.encoder.encode_query(query)
-        scores, rows = self.index.dense.search(vector, min(depth, self.index.dense.ntotal))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        index = self.index
+        return search_dense(index.dense, index.vectors, vector, depth, self.settings.ann_rerank)
 
     def dense_scores(self, query: str, rows: Sequence[int]) -> npt.NDArray[np.float32]:
         """Cosine similarity of the query to each of `rows` (the vectors are unit length)."""
@@ -136,11 +140,17 @@ class Retriever:
         return self.index.lexical.scores(tokenize(text))
 
     def lexical_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
-        scores = self.lexical_scores(query)
-        depth = min(depth, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
+        return top_rows(self.lexical_scores(query), depth)
+
+
+def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, float]]:
+    """The `depth` best rows with a positive score, best first (ties by row)."""
+    depth = min(depth, len(scores))
+    if depth < 1:
+        return []
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.lexsort((top, -scores[top]))]
+    return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
 
 
 def open_retriever(settings: Settings) -> Retriever:

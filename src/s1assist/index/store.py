@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from s1assist.config import Settings
 from s1assist.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from s1assist.index.dense import load_dense
+from s1assist.index.dense import dense_kind, load_dense
 from s1assist.index.manifest import Manifest, verify_files
 from s1assist.index.records import chunk_from_json, document_from_json, read_jsonl
 from s1assist.lexical import LexicalIndex
@@ -74,7 +74,7 @@ def load_index(root: Path, settings: Settings, *, verify: bool = True) -> Loaded
             for doc in (document_from_json(row) for row in read_jsonl(folder / DOCUMENTS))
         }
         vectors = np.load(folder / VECTORS, mmap_mode="r")
-        dense = load_dense(folder / DENSE, settings.index)
+        dense = load_dense(folder / DENSE)
         lexical = LexicalIndex.load(folder / BM25, mmap=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"{folder}: cannot be read ({exc}); rebuild") from None
@@ -108,6 +108,9 @@ def index_status(root: Path, documents: Sequence[Document], settings: Settings) 
         reasons.append("chunking settings changed")
     if manifest.bm25 != {"k1": settings.index.bm25_k1, "b": settings.index.bm25_b}:
         reasons.append("BM25 settings changed")
+    kind = dense_kind(manifest.counts.get("chunks", 0), settings.index)
+    if manifest.dense_index != kind:
+        reasons.append(f"dense index kind changed: {manifest.dense_index} -> {kind}")
     current = {doc.doc_id: doc.content_hash for doc in documents}
     for doc_id in sorted(current.keys() - manifest.documents.keys()):
         reasons.append(f"new document: {doc_id}")
