@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +57,11 @@ def test_onnx_backend_refuses_a_model_it_cannot_run(tmp_path: Path) -> None:
     settings = ModelSettings(name=str(tmp_path), backend=EncoderBackend.ONNX, onnx_cache=tmp_path)
     with pytest.raises(ConfigError, match="cannot run on ONNX Runtime"):
         Encoder(settings).onnx()
+
+
+def test_query_threads_sets_the_runtime_threads(onnx_settings: ModelSettings) -> None:
+    one = Encoder(onnx_settings.model_copy(update={"query_threads": 1})).onnx()
+    every = Encoder(onnx_settings).onnx()
+    assert one is not None and every is not None
+    assert one.threads == 1
+    assert every.threads == (os.cpu_count() or 1)

@@ -117,7 +117,10 @@ class Encoder:
         graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache)
         if not graph.is_file():
             onnx_encoder.export(model_dir, graph)
-        self._onnx = onnx_encoder.OnnxEncoder(graph, model_dir, self.settings.max_seq_length)
+        threads = self.settings.query_threads or os.cpu_count() or 1
+        self._onnx = onnx_encoder.OnnxEncoder(
+            graph, model_dir, self.settings.max_seq_length, threads
+        )
         return self._onnx
 
     def encode(

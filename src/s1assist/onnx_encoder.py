@@ -100,13 +100,15 @@ def export(model_dir: Path, destination: Path) -> Path:
 class OnnxEncoder:
     """Mean-pooled, normalized embeddings from an exported graph; fp32, deterministic."""
 
-    def __init__(self, graph: Path, model_dir: Path, max_seq_length: int) -> None:
+    def __init__(self, graph: Path, model_dir: Path, max_seq_length: int, threads: int) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        # One thread per call: the server runs calls side by side, one per core.
-        options.intra_op_num_threads = 1
+        # A lone question encodes about 1.7x faster on two threads than on one; a server
+        # running calls side by side asks for one thread per call instead.
+        options.intra_op_num_threads = threads
+        self.threads = threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             str(graph), options, providers=["CPUExecutionProvider"]

@@ -52,8 +52,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     """Serve until SIGTERM/SIGINT; the model loads in the background once the port is open."""
     import uvicorn
 
-    # Requests run side by side in worker threads; torch's intra-op threads on top of them
-    # oversubscribe the cores, and its spinning threads stall badly (10x on a busy 2-core
-    # machine) whenever one is descheduled. So one thread per request.
+    # Requests run side by side in worker threads; intra-op threads on top of them
+    # oversubscribe the cores, and spinning threads stall badly (10x on a busy 2-core
+    # machine) whenever one is descheduled. So one thread per request, for torch and ONNX.
     options = replace(ApiOptions.from_settings(settings), torch_threads=1)
+    model = settings.model.model_copy(update={"query_threads": 1})
+    settings = settings.model_copy(update={"model": model})
     uvicorn.Server(server_config(create_app(settings, options), host, port)).run()
