@@ -92,7 +92,7 @@ class CorpusSettings(_Section):
 
 class IndexSettings(_Section):
     ann_threshold: int = Field(
-        100_000,
+        10_000,
         ge=1,
         description="At or above this many passages the dense index keeps 4-bit codes "
         "instead of exact vectors.",
