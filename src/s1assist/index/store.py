@@ -73,7 +73,7 @@ def load_index(root: Path, settings: Settings, *, verify: bool = True) -> Loaded
             doc.doc_id: doc
             for doc in (document_from_json(row) for row in read_jsonl(folder / DOCUMENTS))
         }
-        vectors = np.load(folder / VECTORS, mmap_mode="r")
+        vectors = np.load(folder / VECTORS, mmap_mode="r").view(np.ndarray)  # see lexical.py
         dense = load_dense(folder / DENSE)
         lexical = LexicalIndex.load(folder / BM25, mmap=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
