@@ -104,11 +104,11 @@ class OnnxEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        self.threads = threads
         options = onnxruntime.SessionOptions()
         # A lone question encodes about 1.7x faster on two threads than on one; a server
         # running calls side by side asks for one thread per call instead.
         options.intra_op_num_threads = threads
-        self.threads = threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             str(graph), options, providers=["CPUExecutionProvider"]
