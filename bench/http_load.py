@@ -111,6 +111,19 @@ def free_port() -> int:
     return port
 
 
+def server_env(work: Path) -> dict[str, str]:
+    """This environment, offline, with the default corpus and index and data under `work`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S1ASSIST_")}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        S1ASSIST_PATHS__CORPUS=str(ROOT / "corpus"),
+        S1ASSIST_PATHS__INDEX=str(work / "index"),
+        S1ASSIST_PATHS__DATA=str(work / "data"),
+    )
+    return env
+
+
 def build_index(env: dict[str, str]) -> None:
     subprocess.run(
         [str(Path(sys.executable).parent / "s1assist"), "index", "--quiet"],
@@ -251,14 +264,7 @@ def main() -> None:
     levels = [int(level) for level in args.concurrency.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="s1assist-bench-") as work:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("S1ASSIST_")}
-        env.update(
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            S1ASSIST_PATHS__CORPUS=str(ROOT / "corpus"),
-            S1ASSIST_PATHS__INDEX=str(Path(work) / "index"),
-            S1ASSIST_PATHS__DATA=str(Path(work) / "data"),
-        )
+        env = server_env(Path(work))
         build_index(env)
         port = free_port()
         url = f"http://127.0.0.1:{port}"

@@ -145,12 +145,12 @@ def cold_start(runs: int = 5) -> dict[str, float]:
 def serve_memory(questions: int = 100) -> dict[str, Any]:
     """Peak resident memory of `serve` on the default corpus, loaded and warm."""
     import httpx
-    from http_load import body, free_port, start_server
+    from http_load import body, build_index, free_port, server_env, start_server
     from http_load import questions as question_stream
 
     with tempfile.TemporaryDirectory(prefix="s1assist-bench-") as work:
-        env = http_env(Path(work))
-        subprocess.run([str(CLI), "index", "--quiet"], env=env, check=True, cwd=ROOT)
+        env = server_env(Path(work))
+        build_index(env)
         port = free_port()
         server = start_server(env, port, Path(work) / "server.log")
         try:
@@ -169,20 +169,6 @@ def serve_memory(questions: int = 100) -> dict[str, Any]:
         "peak_rss_mb": round(warm["VmHWM"] / 1024, 1),
         "requests": 2 * questions,
     }
-
-
-def http_env(work: Path) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S1ASSIST_")}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        S1ASSIST_PATHS__CORPUS=str(ROOT / "corpus"),
-        S1ASSIST_PATHS__INDEX=str(work / "index"),
-        S1ASSIST_PATHS__DATA=str(work / "data"),
-    )
-    return env
 
 
 def status_kb(pid: int) -> dict[str, int]:

@@ -17,7 +17,6 @@ import argparse
 import gc
 import json
 import os
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from query import percentiles
 
 from s1assist.config import IndexSettings, RetrievalSettings
 from s1assist.index.dense import build_dense, code_bytes, load_dense, save_dense, search_dense
@@ -68,10 +68,10 @@ def latency(search: Callable[[Matrix], list[int]], queries: Matrix, truth: Any) 
         rows = search(queries[i : i + 1])
         samples.append((time.perf_counter() - started) * 1000)
         found += len(set(rows[:K]) & set(truth[i].tolist()))
-    ordered = sorted(samples)
+    spread = percentiles(samples)
     return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p99_ms": round(ordered[round(0.99 * (len(ordered) - 1))], 2),
+        "p50_ms": spread["p50_ms"],
+        "p99_ms": spread["p99_ms"],
         "recall@10": round(found / (K * len(queries)), 4),
     }
 

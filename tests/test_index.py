@@ -172,7 +172,7 @@ def test_coded_index_above_the_threshold_finds_the_exact_neighbours(
             assert score == pytest.approx(sims[row], abs=1e-5)
 
 
-def test_a_search_runs_faiss_on_one_thread_and_restores_the_setting(
+def test_a_search_leaves_faiss_thread_count_as_it_found_it(
     built_index: LoadedIndex, encoder: Encoder
 ) -> None:
     import faiss

@@ -104,7 +104,6 @@ class OnnxEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.threads = threads
         options = onnxruntime.SessionOptions()
         # A lone question encodes about 1.7x faster on two threads than on one; a server
         # running calls side by side asks for one thread per call instead.
@@ -117,6 +116,8 @@ class OnnxEncoder:
         tokenizer.enable_truncation(max_length=max_seq_length)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
+        self.threads: int = self._session.get_session_options().intra_op_num_threads
+        """Intra-op threads per call, as the runtime session holds them."""
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str]) -> Vectors:
