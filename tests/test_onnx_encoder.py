@@ -32,7 +32,7 @@ def test_onnx_vectors_match_torch_fp32(
     onnx = Encoder(onnx_settings)
     torch = Encoder(ModelSettings(backend=EncoderBackend.TORCH))
     texts = [chunk.text for chunk in built_index.chunks[:24]] + ["Does SI joint pain show on MRI?"]
-    # A padded batch and single texts both agree with torch.
+    # Texts packed several to a row, and single texts, both agree with torch.
     batch = onnx.encode(texts)
     singles = np.vstack([onnx.encode([text]) for text in texts[-3:]])
     reference = torch.encode(texts)

@@ -132,9 +132,7 @@ class Encoder:
         # With ONNX Runtime for small encodes, a search or ask process never loads torch.
         runtime = None if bf16 else self.onnx()
         if runtime is not None:
-            size = batch_size or self.settings.batch_size
-            parts = [runtime.encode(list(texts[i : i + size])) for i in range(0, len(texts), size)]
-            return np.concatenate(parts)
+            return runtime.encode(list(texts))  # it packs texts into rows itself
         model = self.load()
         kwargs: dict[str, Any] = {
             "batch_size": batch_size or self.settings.batch_size,
