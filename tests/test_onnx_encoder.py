@@ -65,3 +65,18 @@ def test_query_threads_sets_the_runtime_threads(onnx_settings: ModelSettings) ->
     assert one is not None and every is not None
     assert one.threads == 1
     assert every.threads == (os.cpu_count() or 1)
+
+
+def test_a_texts_vector_does_not_depend_on_what_it_is_packed_with(
+    onnx_settings: ModelSettings,
+) -> None:
+    # Answer sentences are cached and scored against a threshold: the same sentence must
+    # score the same whichever question brought it in, and in whichever row it landed.
+    encoder = Encoder(onnx_settings)
+    sentence = "Pain from the S1 root runs down the back of the leg to the sole."
+    others = ["The SI joint links the spine to the pelvis.", "Rest briefly, then keep moving."]
+    alone = encoder.encode([sentence])[0]
+    first = encoder.encode([sentence, *others])[0]
+    last = encoder.encode([*others * 20, sentence])[-1]  # past the first row of tokens
+    assert np.abs(first - alone).max() < 1e-5
+    assert np.abs(last - alone).max() < 1e-5
