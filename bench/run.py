@@ -81,7 +81,7 @@ def build_vs_baseline(
         "passages": report.chunks,
         "tokens": report.tokens,
         "precision": "bf16" if encoder.use_bf16 else "fp32",
-        "batch_size": settings.model.batch_size,
+        "runtime": "openvino" if encoder.bulk() is not None else "onnxruntime or torch",
         "seconds": round(best_ours, 2),
         "passages_per_s": round(report.chunks / best_ours, 1),
         "tokens_per_s": round(report.tokens / best_ours, 1),

@@ -105,6 +105,7 @@ def test_weak_evidence_abstains_without_citations(assistant: Assistant, settings
         "What is the capital of France?",
         "What is the capital of France?",
         hits,
+        query_vector=assistant.encoder.encode_query("What is the capital of France?")[0],
         encode=assistant.encoder.encode_cached,
         idf=assistant.retriever.index.lexical.idf,
         settings=settings.answer,

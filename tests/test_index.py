@@ -427,13 +427,13 @@ def test_incremental_rebuild_embeds_only_the_changed_passage(
     documents = load_corpus(corpus).documents
 
     embedded: list[str] = []
-    real_encode = encoder.encode
+    real_encode = encoder.encode_passages
 
     def spy(texts, **kwargs):
         embedded.extend(texts)
         return real_encode(texts, **kwargs)
 
-    monkeypatch.setattr(encoder, "encode", spy)
+    monkeypatch.setattr(encoder, "encode_passages", spy)
     report = build_index(documents, encoder, settings, index_copy)
     monkeypatch.undo()
 

@@ -1,4 +1,5 @@
-"""The ONNX Runtime path gives the torch model's vectors, and refuses what it cannot run."""
+"""The exported graph gives the torch model's vectors, in fp32 on ONNX Runtime and in bf16 on
+OpenVINO, and the encoder refuses what it cannot run."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ import numpy as np
 import pytest
 
 from s1assist import onnx_encoder
-from s1assist.config import EncoderBackend, ModelSettings
-from s1assist.embedding import Encoder, resolve_model_path
+from s1assist.config import EncoderBackend, ModelSettings, Precision
+from s1assist.embedding import Encoder, cpu_has_bf16, resolve_model_path
 from s1assist.errors import ConfigError
 from s1assist.index import LoadedIndex
+
+needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="the CPU has no native bf16")
 
 
 @pytest.fixture(scope="module")
 def onnx_settings(tmp_path_factory: pytest.TempPathFactory) -> ModelSettings:
     cache = tmp_path_factory.mktemp("onnx")
     return ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=cache)
+
+
+@pytest.fixture(scope="module")
+def bf16_settings(onnx_settings: ModelSettings) -> ModelSettings:
+    return onnx_settings.model_copy(update={"precision": Precision.BF16})
 
 
 def test_bundled_model_is_supported_and_a_bare_folder_is_not(tmp_path: Path) -> None:
@@ -67,16 +75,59 @@ def test_query_threads_sets_the_runtime_threads(onnx_settings: ModelSettings) ->
     assert every.threads == (os.cpu_count() or 1)
 
 
+@pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=needs_bf16)])
 def test_a_texts_vector_does_not_depend_on_what_it_is_packed_with(
-    onnx_settings: ModelSettings,
+    onnx_settings: ModelSettings, bf16_settings: ModelSettings, bf16: bool
 ) -> None:
     # Answer sentences are cached and scored against a threshold: the same sentence must
     # score the same whichever question brought it in, and in whichever row it landed.
-    encoder = Encoder(onnx_settings)
+    encoder = Encoder(bf16_settings if bf16 else onnx_settings)
+    runtime = encoder.bulk() if bf16 else encoder.onnx()
+    assert runtime is not None and runtime.bf16 is bf16
     sentence = "Pain from the S1 root runs down the back of the leg to the sole."
     others = ["The SI joint links the spine to the pelvis.", "Rest briefly, then keep moving."]
-    alone = encoder.encode([sentence])[0]
-    first = encoder.encode([sentence, *others])[0]
-    last = encoder.encode([*others * 20, sentence])[-1]  # past the first row of tokens
+    alone = runtime.encode([sentence])[0]
+    first = runtime.encode([sentence, *others])[0]
+    last = runtime.encode([*others * 20, sentence])[-1]  # past the first row of tokens
     assert np.abs(first - alone).max() < 1e-5
     assert np.abs(last - alone).max() < 1e-5
+
+
+@needs_bf16
+def test_bf16_serves_builds_and_answer_sentences_and_questions_stay_fp32(
+    bf16_settings: ModelSettings, built_index: LoadedIndex
+) -> None:
+    encoder = Encoder(bf16_settings)
+    fp32 = Encoder(bf16_settings.model_copy(update={"precision": Precision.FP32}))
+    assert fp32.bulk() is None
+    texts = [chunk.text for chunk in built_index.chunks[:24]]
+    reference = fp32.encode(texts)
+    passages = encoder.encode_passages(texts)
+    sentences = encoder.encode_cached(texts)
+    assert np.array_equal(passages, sentences)
+    assert not np.array_equal(passages, reference)  # bf16 really ran
+    assert float((passages * reference).sum(axis=1).min()) > 0.9999
+    # A question is embedded in fp32 even when the same text was once a sentence.
+    question = "Does SI joint pain show on MRI?"
+    as_sentence = encoder.encode_cached([question])
+    assert np.array_equal(encoder.encode_query(question), fp32.encode([question]))
+    assert not np.array_equal(encoder.encode_query(question), as_sentence)
+
+
+@needs_bf16
+def test_bf16_threads_follow_query_threads(bf16_settings: ModelSettings) -> None:
+    one = Encoder(bf16_settings.model_copy(update={"query_threads": 1})).bulk()
+    every = Encoder(bf16_settings).bulk()
+    assert one is not None and every is not None
+    assert one.threads == 1
+    assert every.threads == (os.cpu_count() or 1)
+
+
+def test_token_counts_match_the_torch_tokenizer(
+    onnx_settings: ModelSettings, built_index: LoadedIndex
+) -> None:
+    # Build throughput is reported in tokens; counting them must not load torch.
+    texts = [chunk.search_text for chunk in built_index.chunks] + ["x " * 400]
+    packed = Encoder(onnx_settings).count_tokens(texts)
+    assert packed == Encoder(ModelSettings(backend=EncoderBackend.TORCH)).count_tokens(texts)
+    assert packed > 256 * 1 + len(built_index.chunks) * 2

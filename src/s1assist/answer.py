@@ -114,17 +114,18 @@ def compose(
     query: str,
     hits: Sequence[Hit],
     *,
+    query_vector: Vectors,
     encode: Encode,
     idf: IdfLookup,
     settings: AnswerSettings,
 ) -> Answer:
-    """An answer to `question` from `hits` (retrieved for `query`, the rewritten question)."""
+    """An answer to `question` from `hits` (retrieved for `query`, the rewritten question,
+    whose vector is `query_vector`); `encode` embeds the passages' sentences and headings."""
     top_hits = list(hits[: settings.hits])
     pool = candidates(top_hits)
     if not pool:
         return abstain(question, query, 0.0)
     vectors = encode([c.text for c in pool])
-    query_vector = encode([query])[0]
     relevance = vectors @ query_vector
     # A sentence is read in its passage: "Patients commonly experience numbness..." answers a
     # question about S1 symptoms only because of the passage and heading around it.

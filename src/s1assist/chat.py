@@ -115,6 +115,7 @@ class Assistant:
                 question,
                 query,
                 hits,
+                query_vector=self.encoder.encode_query(query)[0],
                 encode=self.encoder.encode_cached,
                 idf=idf,
                 settings=self.settings.answer,

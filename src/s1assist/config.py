@@ -20,7 +20,9 @@ class Precision(StrEnum):
 
 
 class EncoderBackend(StrEnum):
-    """What runs the model for questions and answer sentences (index builds use torch)."""
+    """What runs the model. AUTO and ONNX run an exported graph: questions in fp32 on ONNX
+    Runtime, builds and answer sentences in bf16 on OpenVINO where the CPU has bf16. TORCH
+    runs sentence-transformers for everything."""
 
     AUTO = "auto"
     TORCH = "torch"
@@ -58,13 +60,16 @@ class ModelSettings(_Section):
         description="Sentence-transformers model: a name, a local path, or "
         f"'{DEFAULT_MODEL}' for the bundled all-MiniLM-L6-v2.",
     )
-    precision: Precision = Field(Precision.AUTO, description="Encoder arithmetic.")
+    precision: Precision = Field(
+        Precision.AUTO,
+        description="Arithmetic for index builds and answer sentences; questions are fp32.",
+    )
     batch_size: int = Field(64, ge=1, le=1024, description="Passages encoded per batch.")
     max_seq_length: int = Field(256, ge=16, le=512, description="Tokens kept per passage.")
     backend: EncoderBackend = Field(
         EncoderBackend.AUTO,
-        description="Runtime for questions and answer sentences; AUTO uses ONNX Runtime when "
-        "the model is a local mean-pooling sentence-transformer, else torch.",
+        description="Runtime; AUTO runs an exported graph (ONNX Runtime, and OpenVINO for "
+        "bf16) when the model is a local mean-pooling sentence-transformer, else torch.",
     )
     onnx_cache: Path = Field(
         Path("data/onnx"), description="Where the locally exported ONNX graph is kept."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,11 @@ def cpu_has_bf16() -> bool:
     return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 
+def openvino_installed() -> bool:
+    """OpenVINO runs the bf16 path (checked without importing it)."""
+    return importlib.util.find_spec("openvino") is not None
+
+
 def resolve_model_path(name: str) -> str:
     """The bundled model's folder for the default name; anything else is passed through."""
     if name != DEFAULT_MODEL:
@@ -50,9 +56,16 @@ class Encoder:
         self.use_bf16 = settings.precision is Precision.BF16 or (
             settings.precision is Precision.AUTO and cpu_has_bf16()
         )
+        # Apart, so a question is always embedded in fp32 and a sentence always on the bulk
+        # runtime, whatever else the process has embedded before.
         self._text_cache: dict[str, npt.NDArray[np.float32]] = {}
+        self._query_cache: dict[str, npt.NDArray[np.float32]] = {}
         self._onnx: OnnxEncoder | None = None
         self._onnx_checked = False
+        self._bulk: OnnxEncoder | None = None
+        self._bulk_checked = False
+        # Decided up front: ONNX Runtime must not spin its threads beside OpenVINO's.
+        self._bulk_wanted = self.use_bf16 and openvino_installed()
 
     def load(self) -> SentenceTransformer:
         if self._model is None:
@@ -84,18 +97,55 @@ class Encoder:
         return int(dim)
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int | None = None) -> Vectors:
-        """Bulk encoding for index builds: bf16 where the CPU supports it (about 2x faster).
-
-        bf16 results depend slightly on which batch a text lands in, so questions and answer
-        sentences, which decide abstention at a threshold, always go through fp32 `encode`.
-        """
+        """Bulk encoding for index builds: bf16 where the CPU supports it (about 2x faster)."""
+        bulk = self.bulk()
+        if bulk is not None:
+            return bulk.encode(list(texts))
         return self.encode(texts, batch_size=batch_size, bf16=self.use_bf16)
+
+    def encode_sentences(self, texts: Sequence[str]) -> Vectors:
+        """Answer sentences: on the bulk runtime where there is one, else like `encode`.
+
+        Torch's bf16 results depend slightly on which batch a text lands in, and sentences
+        decide abstention at a threshold, so without OpenVINO they stay in fp32."""
+        bulk = self.bulk()
+        return bulk.encode(list(texts)) if bulk is not None else self.encode(texts)
+
+    def bulk(self) -> OnnxEncoder | None:
+        """The bf16 OpenVINO encoder for builds and answer sentences, on CPUs with native
+        bf16 and with OpenVINO installed; None otherwise. Packed, so deterministic per text."""
+        if not self._bulk_checked:
+            self._bulk_checked = True
+            graph = self._graph() if self._bulk_wanted else None
+            if graph is not None:
+                from s1assist import onnx_encoder
+
+                self._bulk = onnx_encoder.OnnxEncoder(
+                    *graph, self.settings.max_seq_length, self._threads(), bf16=True
+                )
+        return self._bulk
 
     def onnx(self) -> OnnxEncoder | None:
         """The ONNX Runtime encoder for this model, exported on first use; None for torch."""
-        if self._onnx_checked:
-            return self._onnx
-        self._onnx_checked = True
+        if not self._onnx_checked:
+            self._onnx_checked = True
+            graph = self._graph()
+            if graph is not None:
+                from s1assist import onnx_encoder
+
+                self._onnx = onnx_encoder.OnnxEncoder(
+                    *graph,
+                    self.settings.max_seq_length,
+                    self._threads(),
+                    spin=not self._bulk_wanted,
+                )
+        return self._onnx
+
+    def _threads(self) -> int:
+        return self.settings.query_threads or os.cpu_count() or 1
+
+    def _graph(self) -> tuple[Path, Path] | None:
+        """The exported graph and the model folder, exporting on first use; None for torch."""
         backend = self.settings.backend
         if backend is EncoderBackend.TORCH:
             return None
@@ -117,11 +167,7 @@ class Encoder:
         graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache)
         if not graph.is_file():
             onnx_encoder.export(model_dir, graph)
-        threads = self.settings.query_threads or os.cpu_count() or 1
-        self._onnx = onnx_encoder.OnnxEncoder(
-            graph, model_dir, self.settings.max_seq_length, threads
-        )
-        return self._onnx
+        return graph, model_dir
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int | None = None, bf16: bool = False
@@ -151,6 +197,9 @@ class Encoder:
 
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Model tokens in `texts` after truncation, for throughput figures."""
+        runtime = self.bulk() or self.onnx()
+        if runtime is not None:
+            return runtime.count_tokens(list(texts))  # its tokenizer; torch stays unloaded
         model = self.load()
         ids = model.tokenizer(list(texts), truncation=True, max_length=model.max_seq_length)[
             "input_ids"
@@ -158,21 +207,27 @@ class Encoder:
         return sum(len(row) for row in ids)
 
     def encode_cached(self, texts: Sequence[str]) -> Vectors:
-        """Like `encode`, remembering each text's vector: answer sentences recur across
-        questions, so a warm assistant rarely runs the model for them."""
+        """Like `encode_sentences`, remembering each text's vector: answer sentences recur
+        across questions, so a warm assistant rarely runs the model for them."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
         if missing:
-            for text, vector in zip(missing, self.encode(missing), strict=True):
-                if len(self._text_cache) >= _TEXT_CACHE_SIZE:
-                    self._text_cache.pop(next(iter(self._text_cache)))
-                self._text_cache[text] = vector
+            _remember(self._text_cache, missing, self.encode_sentences(missing))
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._text_cache[t] for t in texts])
 
     def encode_query(self, text: str) -> Vectors:
-        """One query as a (1, dim) array; repeated texts are served from the cache."""
-        return self.encode_cached([text])
+        """One query as a (1, dim) array, in fp32; repeated texts are served from the cache."""
+        if text not in self._query_cache:
+            _remember(self._query_cache, [text], self.encode([text]))
+        return self._query_cache[text][None]
+
+
+def _remember(cache: dict[str, Vectors], texts: Sequence[str], vectors: Vectors) -> None:
+    for text, vector in zip(texts, vectors, strict=True):
+        if len(cache) >= _TEXT_CACHE_SIZE:
+            cache.pop(next(iter(cache)))  # the oldest
+        cache[text] = vector
 
 
 def _unit_rows(vectors: Vectors) -> Vectors:
