@@ -151,8 +151,9 @@ class _OnnxRuntime:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         if not spin:
-            # Idle workers spinning for the next call take the cores from OpenVINO's.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # Workers spin within a call (many small operators), but not after it, when they
+            # would take the cores from OpenVINO's.
+            options.add_session_config_entry("session.force_spinning_stop", "1")
         self._session = onnxruntime.InferenceSession(
             str(graph), options, providers=["CPUExecutionProvider"]
         )
