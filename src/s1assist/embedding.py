@@ -64,7 +64,7 @@ class Encoder:
         self._onnx_checked = False
         self._bulk: OnnxEncoder | None = None
         self._bulk_checked = False
-        # Decided up front: ONNX Runtime must not spin its threads beside OpenVINO's.
+        # Decided up front: beside OpenVINO, ONNX Runtime stops spinning when a call returns.
         self._bulk_wanted = self.use_bf16 and openvino_installed()
 
     def load(self) -> SentenceTransformer:
