@@ -24,6 +24,11 @@ def onnx_settings(tmp_path_factory: pytest.TempPathFactory) -> ModelSettings:
     return ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=cache)
 
 
+def runtime(encoder: Encoder, bf16: bool) -> onnx_encoder.OnnxEncoder | None:
+    """The encoder's bf16 (OpenVINO) or fp32 (ONNX Runtime) packed runtime."""
+    return encoder.bulk() if bf16 else encoder.onnx()
+
+
 @pytest.fixture(scope="module")
 def bf16_settings(onnx_settings: ModelSettings) -> ModelSettings:
     return onnx_settings.model_copy(update={"precision": Precision.BF16})
@@ -67,9 +72,13 @@ def test_onnx_backend_refuses_a_model_it_cannot_run(tmp_path: Path) -> None:
         Encoder(settings).onnx()
 
 
-def test_query_threads_sets_the_runtime_threads(onnx_settings: ModelSettings) -> None:
-    one = Encoder(onnx_settings.model_copy(update={"query_threads": 1})).onnx()
-    every = Encoder(onnx_settings).onnx()
+@pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=needs_bf16)])
+def test_query_threads_sets_the_runtime_threads(
+    onnx_settings: ModelSettings, bf16_settings: ModelSettings, bf16: bool
+) -> None:
+    settings = bf16_settings if bf16 else onnx_settings
+    one = runtime(Encoder(settings.model_copy(update={"query_threads": 1})), bf16)
+    every = runtime(Encoder(settings), bf16)
     assert one is not None and every is not None
     assert one.threads == 1
     assert every.threads == (os.cpu_count() or 1)
@@ -81,14 +90,13 @@ def test_a_texts_vector_does_not_depend_on_what_it_is_packed_with(
 ) -> None:
     # Answer sentences are cached and scored against a threshold: the same sentence must
     # score the same whichever question brought it in, and in whichever row it landed.
-    encoder = Encoder(bf16_settings if bf16 else onnx_settings)
-    runtime = encoder.bulk() if bf16 else encoder.onnx()
-    assert runtime is not None and runtime.bf16 is bf16
+    packer = runtime(Encoder(bf16_settings if bf16 else onnx_settings), bf16)
+    assert packer is not None and packer.bf16 is bf16
     sentence = "Pain from the S1 root runs down the back of the leg to the sole."
     others = ["The SI joint links the spine to the pelvis.", "Rest briefly, then keep moving."]
-    alone = runtime.encode([sentence])[0]
-    first = runtime.encode([sentence, *others])[0]
-    last = runtime.encode([*others * 20, sentence])[-1]  # past the first row of tokens
+    alone = packer.encode([sentence])[0]
+    first = packer.encode([sentence, *others])[0]
+    last = packer.encode([*others * 20, sentence])[-1]  # past the first row of tokens
     assert np.abs(first - alone).max() < 1e-5
     assert np.abs(last - alone).max() < 1e-5
 
@@ -114,20 +122,11 @@ def test_bf16_serves_builds_and_answer_sentences_and_questions_stay_fp32(
     assert not np.array_equal(encoder.encode_query(question), as_sentence)
 
 
-@needs_bf16
-def test_bf16_threads_follow_query_threads(bf16_settings: ModelSettings) -> None:
-    one = Encoder(bf16_settings.model_copy(update={"query_threads": 1})).bulk()
-    every = Encoder(bf16_settings).bulk()
-    assert one is not None and every is not None
-    assert one.threads == 1
-    assert every.threads == (os.cpu_count() or 1)
-
-
 def test_token_counts_match_the_torch_tokenizer(
     onnx_settings: ModelSettings, built_index: LoadedIndex
 ) -> None:
-    # Build throughput is reported in tokens; counting them must not load torch.
+    # Build throughput is reported in tokens, counted by the packed tokenizer.
     texts = [chunk.search_text for chunk in built_index.chunks] + ["x " * 400]
     packed = Encoder(onnx_settings).count_tokens(texts)
     assert packed == Encoder(ModelSettings(backend=EncoderBackend.TORCH)).count_tokens(texts)
-    assert packed > 256 * 1 + len(built_index.chunks) * 2
+    assert packed > 256 + 2 * len(built_index.chunks)

@@ -133,6 +133,7 @@ Feed = dict[str, npt.NDArray[np.int64]]
 class _Runner(Protocol):
     threads: int
     """Threads one call computes on, as the runtime holds them."""
+    dimension: int
 
     def __call__(self, feed: Feed) -> Vectors:
         """The last hidden state of one packed row, (tokens, dim)."""
@@ -212,10 +213,10 @@ class OnnxEncoder:
     ) -> None:
         from tokenizers import Tokenizer
 
-        runner: _OpenVinoBf16 | _OnnxRuntime = (
+        runner: _Runner = (
             _OpenVinoBf16(graph, threads) if bf16 else _OnnxRuntime(graph, threads, spin=spin)
         )
-        self._run: _Runner = runner
+        self._run = runner
         self.bf16 = bf16
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=max_seq_length)
