@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from s1assist import onnx_encoder
@@ -45,24 +46,38 @@ def test_onnx_vectors_match_torch_fp32(
     onnx = Encoder(onnx_settings)
     torch = Encoder(ModelSettings(backend=EncoderBackend.TORCH))
     texts = [chunk.text for chunk in built_index.chunks[:24]] + ["Does SI joint pain show on MRI?"]
-    # Texts packed several to a row, and single texts, both agree with torch.
+    # Texts packed several to a row, single texts, and questions on the fused single-text
+    # graph all agree with torch, a text past the token limit too.
+    texts.append("sciatica " * 300)
     batch = onnx.encode(texts)
     singles = np.vstack([onnx.encode([text]) for text in texts[-3:]])
+    questions = np.vstack([onnx.encode_query(text) for text in texts[-3:]])
     reference = torch.encode(texts)
     assert batch.shape == reference.shape == (len(texts), 384)
     assert float((batch * reference).sum(axis=1).min()) > 0.99999
     assert float((singles * reference[-3:]).sum(axis=1).min()) > 0.99999
+    assert float((questions * reference[-3:]).sum(axis=1).min()) > 0.99999
+    assert np.abs(questions - singles).max() < 1e-6
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
 
 
-def test_export_is_cached_and_leaves_no_temporary_files(onnx_settings: ModelSettings) -> None:
-    Encoder(onnx_settings).onnx()
-    files = sorted(p.name for p in onnx_settings.onnx_cache.iterdir())
-    assert len(files) == 1
-    assert files[0].endswith(".onnx") and not files[0].startswith(".")
-    before = (onnx_settings.onnx_cache / files[0]).stat().st_mtime_ns
-    Encoder(onnx_settings).onnx()
-    assert (onnx_settings.onnx_cache / files[0]).stat().st_mtime_ns == before
+def test_export_is_cached_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    settings = ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=tmp_path)
+    encoder = Encoder(settings)
+    assert encoder.onnx() is not None and encoder.single() is not None
+    files = sorted(tmp_path.iterdir())
+    assert [p.name.rsplit("-", 2)[-2:] for p in files] == [
+        ["packed", "eager.onnx"],
+        ["single", "fused.onnx"],
+    ]
+    # The optimizer fused the single-text graph's attention (else questions run slower).
+    fused = onnx.load(str(files[1]))
+    assert sum(node.op_type == "Attention" for node in fused.graph.node) == 6
+    before = [p.stat().st_mtime_ns for p in files]
+    again = Encoder(settings)
+    assert again.onnx() is not None and again.single() is not None
+    assert sorted(tmp_path.iterdir()) == files
+    assert [p.stat().st_mtime_ns for p in files] == before
 
 
 def test_onnx_backend_refuses_a_model_it_cannot_run(tmp_path: Path) -> None:
@@ -82,6 +97,9 @@ def test_query_threads_sets_the_runtime_threads(
     assert one is not None and every is not None
     assert one.threads == 1
     assert every.threads == (os.cpu_count() or 1)
+    if not bf16:  # questions run on the single-text graph, with the same threads
+        single = Encoder(settings.model_copy(update={"query_threads": 1})).single()
+        assert single is not None and single.threads == 1
 
 
 @pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=needs_bf16)])
@@ -118,7 +136,8 @@ def test_bf16_serves_builds_and_answer_sentences_and_questions_stay_fp32(
     # A question is embedded in fp32 even when the same text was once a sentence.
     question = "Does SI joint pain show on MRI?"
     as_sentence = encoder.encode_cached([question])
-    assert np.array_equal(encoder.encode_query(question), fp32.encode([question]))
+    assert np.array_equal(encoder.encode_query(question), fp32.encode_query(question))
+    assert np.abs(encoder.encode_query(question) - fp32.encode([question])).max() < 1e-6
     assert not np.array_equal(encoder.encode_query(question), as_sentence)
 
 

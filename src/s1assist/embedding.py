@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from s1assist.config import DEFAULT_MODEL, EncoderBackend, ModelSettings, Precision
 from s1assist.errors import ConfigError
+from s1assist.onnx_encoder import PACKED, SINGLE
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -62,6 +63,8 @@ class Encoder:
         self._query_cache: dict[str, npt.NDArray[np.float32]] = {}
         self._onnx: OnnxEncoder | None = None
         self._onnx_checked = False
+        self._single: OnnxEncoder | None = None
+        self._single_checked = False
         self._bulk: OnnxEncoder | None = None
         self._bulk_checked = False
         # Decided up front: beside OpenVINO, ONNX Runtime stops spinning when a call returns.
@@ -88,7 +91,7 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        runtime = self.onnx()
+        runtime = self.single()
         if runtime is not None:
             return runtime.dimension
         dim = self.load().get_embedding_dimension()
@@ -116,36 +119,49 @@ class Encoder:
         bf16 and with OpenVINO installed; None otherwise. Packed, so deterministic per text."""
         if not self._bulk_checked:
             self._bulk_checked = True
-            graph = self._graph() if self._bulk_wanted else None
-            if graph is not None:
-                from s1assist import onnx_encoder
-
-                self._bulk = onnx_encoder.OnnxEncoder(
-                    *graph, self.settings.max_seq_length, self._threads(), bf16=True
-                )
+            if self._bulk_wanted:
+                self._bulk = self._runtime(PACKED, bf16=True)
         return self._bulk
 
     def onnx(self) -> OnnxEncoder | None:
-        """The ONNX Runtime encoder for this model, exported on first use; None for torch."""
+        """The packed ONNX Runtime encoder for this model, exported on first use; None for
+        torch. It embeds several texts at once in fp32."""
         if not self._onnx_checked:
             self._onnx_checked = True
-            graph = self._graph()
-            if graph is not None:
-                from s1assist import onnx_encoder
-
-                self._onnx = onnx_encoder.OnnxEncoder(
-                    *graph,
-                    self.settings.max_seq_length,
-                    self._threads(),
-                    spin=not self._bulk_wanted,
-                )
+            self._onnx = self._runtime(PACKED, spin=not self._bulk_wanted)
         return self._onnx
+
+    def single(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder for one text alone, with fused attention: questions,
+        about 10% faster than a packed row of one. None for torch."""
+        if not self._single_checked:
+            self._single_checked = True
+            self._single = self._runtime(SINGLE, spin=not self._bulk_wanted, packed=False)
+        return self._single
+
+    def _runtime(
+        self, form: str, *, bf16: bool = False, spin: bool = True, packed: bool = True
+    ) -> OnnxEncoder | None:
+        graph = self._graph(form)
+        if graph is None:
+            return None
+        from s1assist import onnx_encoder
+
+        return onnx_encoder.OnnxEncoder(
+            *graph,
+            self.settings.max_seq_length,
+            self._threads(),
+            bf16=bf16,
+            spin=spin,
+            packed=packed,
+        )
 
     def _threads(self) -> int:
         return self.settings.query_threads or os.cpu_count() or 1
 
-    def _graph(self) -> tuple[Path, Path] | None:
-        """The exported graph and the model folder, exporting on first use; None for torch."""
+    def _graph(self, form: str) -> tuple[Path, Path] | None:
+        """The exported graph in `form` and the model folder, exporting on first use; None
+        for torch."""
         backend = self.settings.backend
         if backend is EncoderBackend.TORCH:
             return None
@@ -164,9 +180,10 @@ class Encoder:
                     "a local transformer + mean pooling + normalize model); use backend=torch"
                 )
             return None
-        graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache)
+        graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache, form)
         if not graph.is_file():
-            onnx_encoder.export(model_dir, graph)
+            export = onnx_encoder.export if form == PACKED else onnx_encoder.export_single
+            export(model_dir, graph)
         return graph, model_dir
 
     def encode(
@@ -219,7 +236,9 @@ class Encoder:
     def encode_query(self, text: str) -> Vectors:
         """One query as a (1, dim) array, in fp32; repeated texts are served from the cache."""
         if text not in self._query_cache:
-            _remember(self._query_cache, [text], self.encode([text]))
+            single = self.single()
+            vector = single.encode([text]) if single is not None else self.encode([text])
+            _remember(self._query_cache, [text], vector)
         return self._query_cache[text][None]
 
 

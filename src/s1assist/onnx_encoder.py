@@ -25,17 +25,24 @@ import os
 import threading
 import uuid
 import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from s1assist.embedding import Vectors
+if TYPE_CHECKING:
+    from s1assist.embedding import Vectors
 
 _INPUTS = ("input_ids", "position_ids", "segments")
-_GRAPH_FORMAT = "packed-eager"
-"""Part of the cached graph's name: a graph of another form is exported anew."""
+_SINGLE_INPUTS = ("input_ids", "attention_mask")
+PACKED = "packed-eager"
+"""The packed graph's form, part of its cached name: a graph of another form is exported anew."""
+SINGLE = "single-fused"
+"""The form of the graph for one text alone: no mask, attention fused by ONNX Runtime's
+transformer optimizer into a few dozen operators (the packed graph has a few hundred)."""
 _ROW_TOKENS = 256
 """Most tokens in one packed row; a longer text (up to the model's limit) has a row alone.
 Masked attention still costs the whole row squared, so rows stay short."""
@@ -62,8 +69,8 @@ def supported(model_dir: Path) -> bool:
     )
 
 
-def cache_path(model_dir: Path, cache_dir: Path) -> Path:
-    """Where the exported graph of this exact model lives."""
+def cache_path(model_dir: Path, cache_dir: Path, form: str = PACKED) -> Path:
+    """Where the exported graph of this exact model, in `form`, lives."""
     digest = hashlib.sha256()
     for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
         path = model_dir / name
@@ -72,7 +79,7 @@ def cache_path(model_dir: Path, cache_dir: Path) -> Path:
             digest.update(str(path.stat().st_size).encode())
             with path.open("rb") as handle:
                 digest.update(handle.read(1 << 20))
-    return cache_dir / f"{model_dir.name}-{digest.hexdigest()[:16]}-{_GRAPH_FORMAT}.onnx"
+    return cache_dir / f"{model_dir.name}-{digest.hexdigest()[:16]}-{form}.onnx"
 
 
 def export(model_dir: Path, destination: Path) -> Path:
@@ -81,12 +88,8 @@ def export(model_dir: Path, destination: Path) -> Path:
     Inputs are a row of token ids, each token's position within its own text, and which
     text it belongs to; a token attends only to tokens of the same text."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    # Eager attention exports as plain matrix products, add and softmax, which OpenVINO fuses;
-    # the scaled-dot-product export adds NaN guards per layer and ran bf16 about 12% slower.
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model, tokenizer = _eager_model(model_dir)
 
     class _PackedLastHiddenState(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -112,24 +115,87 @@ def export(model_dir: Path, destination: Path) -> Path:
         torch.tensor([[*range(len(texts[0])), *range(len(texts[1]))]]),
         torch.tensor([[0] * len(texts[0]) + [1] * len(texts[1])]),
     )
+    with _written(destination) as temporary:
+        _trace(_PackedLastHiddenState(model), sample, _INPUTS, temporary)
+    return destination
+
+
+def export_single(model_dir: Path, destination: Path) -> Path:
+    """Export the transformer for one text alone (every token attending to every other),
+    with attention fused for ONNX Runtime; written atomically."""
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    model, tokenizer = _eager_model(model_dir)
+
+    class _LastHiddenState(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            ).last_hidden_state
+
+    ids = torch.tensor([tokenizer("an example")["input_ids"]])
+    config = model.config
+    with _written(destination) as temporary:
+        # The mask is all ones; the optimizer recognizes attention only in a graph with one.
+        _trace(_LastHiddenState(model), (ids, torch.ones_like(ids)), _SINGLE_INPUTS, temporary)
+        # Level 0 fuses operators only, nothing tied to this CPU, so the file is portable.
+        fused = optimize_model(
+            str(temporary),
+            model_type="bert",
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+            opt_level=0,
+        )
+        fused.save_model_to_file(str(temporary))
+    return destination
+
+
+def _eager_model(model_dir: Path) -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+
+    # Eager attention exports as plain matrix products, add and softmax, which OpenVINO and
+    # ONNX Runtime's optimizer fuse; the scaled-dot-product export adds NaN guards per layer
+    # and ran bf16 about 12% slower.
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    return model, AutoTokenizer.from_pretrained(str(model_dir))
+
+
+@contextmanager
+def _written(destination: Path) -> Iterator[Path]:
+    """A temporary file beside `destination` that replaces it only if the block succeeds."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}")
-    axes = {name: {1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
-    # The tracer warns about branches on shapes; the graph is checked against torch in tests.
+    try:
+        yield temporary
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _trace(module: Any, sample: tuple[Any, ...], inputs: Sequence[str], path: Path) -> None:
+    import torch
+
+    axes = {name: {1: "tokens"} for name in (*inputs, "last_hidden_state")}
+    # The tracer warns about branches on shapes; the graphs are checked against torch in tests.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _PackedLastHiddenState(model),
+            module,
             sample,
-            str(temporary),
-            input_names=list(_INPUTS),
+            str(path),
+            input_names=list(inputs),
             output_names=["last_hidden_state"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
         )
-    os.replace(temporary, destination)
-    return destination
 
 
 Feed = dict[str, npt.NDArray[np.int64]]
@@ -141,7 +207,7 @@ class _Runner(Protocol):
     dimension: int
 
     def __call__(self, feed: Feed) -> Vectors:
-        """The last hidden state of one packed row, (tokens, dim)."""
+        """The last hidden state of one row, (tokens, dim)."""
         ...
 
 
@@ -215,6 +281,7 @@ class OnnxEncoder:
         *,
         bf16: bool = False,
         spin: bool = True,
+        packed: bool = True,
     ) -> None:
         from tokenizers import Tokenizer
 
@@ -223,6 +290,8 @@ class OnnxEncoder:
         )
         self._run = runner
         self.bf16 = bf16
+        self.packed = packed
+        """False on the SINGLE graph, which reads one text per row and no positions."""
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=max_seq_length)
         tokenizer.no_padding()
@@ -236,9 +305,10 @@ class OnnxEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         rows: list[list[list[int]]] = [[]]
         filled = 0
+        row_tokens = _ROW_TOKENS if self.packed else 0
         for encoding in self._tokenizer.encode_batch(texts):
             ids = encoding.ids
-            if rows[-1] and filled + len(ids) > _ROW_TOKENS:
+            if rows[-1] and filled + len(ids) > row_tokens:
                 rows.append([])
                 filled = 0
             rows[-1].append(ids)
@@ -252,6 +322,12 @@ class OnnxEncoder:
         return sum(len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts))
 
     def _mean_per_text(self, row: list[list[int]]) -> Vectors:
+        if not self.packed:
+            (ids,) = row
+            tokens = np.array([ids], dtype=np.int64)
+            alone = self._run({"input_ids": tokens, "attention_mask": np.ones_like(tokens)})
+            mean: Vectors = alone.mean(axis=0, keepdims=True, dtype=np.float32)
+            return mean
         lengths = np.array([len(ids) for ids in row])
         feed = {
             "input_ids": np.concatenate(row).astype(np.int64)[None],
