@@ -136,12 +136,10 @@ class Encoder:
         about 10% faster than a packed row of one. None for torch."""
         if not self._single_checked:
             self._single_checked = True
-            self._single = self._runtime(SINGLE, spin=not self._bulk_wanted, packed=False)
+            self._single = self._runtime(SINGLE, spin=not self._bulk_wanted)
         return self._single
 
-    def _runtime(
-        self, form: str, *, bf16: bool = False, spin: bool = True, packed: bool = True
-    ) -> OnnxEncoder | None:
+    def _runtime(self, form: str, *, bf16: bool = False, spin: bool = True) -> OnnxEncoder | None:
         graph = self._graph(form)
         if graph is None:
             return None
@@ -153,7 +151,7 @@ class Encoder:
             self._threads(),
             bf16=bf16,
             spin=spin,
-            packed=packed,
+            packed=form == PACKED,
         )
 
     def _threads(self) -> int:
