@@ -161,6 +161,9 @@ def export_single(model_dir: Path, destination: Path) -> Path:
 
 def _eager_model(model_dir: Path) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     # Eager attention exports as plain matrix products, add and softmax, which OpenVINO and
     # ONNX Runtime's optimizer fuse; the scaled-dot-product export adds NaN guards per layer
