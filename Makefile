@@ -53,7 +53,7 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
-# Build, query, cold-start, scale and memory figures beside plain baselines (about 20 minutes;
+# Build, query, cold-start, scale and memory figures beside plain baselines (9 to 20 minutes;
 # bench/run.py --help lists flags that leave parts out). JSON on stdout.
 bench: install-dev index
 	$(BIN)/python bench/run.py

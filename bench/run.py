@@ -9,7 +9,7 @@
 - scale: the dense index with 100k and 1M synthetic vectors (bench/scale.py);
 - memory: peak RSS of `s1assist serve` on the default corpus after answering questions.
 
-Prints one JSON object (about 20 minutes with everything). Machines here are shared and
+Prints one JSON object (9 to 20 minutes with everything). Machines here are shared and
 noisy: read the ratios.
     .venv/bin/python bench/run.py [--skip-bioasq] [--scale-sizes 100000,1000000|none]
 """
