@@ -59,16 +59,39 @@ def test_onnx_vectors_match_torch_fp32(
     assert float((questions * reference[-3:]).sum(axis=1).min()) > 0.99999
     assert np.abs(questions - singles).max() < 1e-6
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    assert torch.single() is None
+    assert np.array_equal(torch.encode_query(texts[-1]), reference[-1:])
 
 
-def test_export_is_cached_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_texts_are_cut_at_the_models_own_limit_whatever_the_setting(
+    onnx_settings: ModelSettings,
+) -> None:
+    # The graphs would read 512 positions; the model, like torch, stops at its 256.
+    wide = {"max_seq_length": 512}
+    long_text = "The S1 nerve root supplies the calf and the sole. " * 60
+    onnx = Encoder(onnx_settings.model_copy(update=wide))
+    torch = Encoder(ModelSettings(backend=EncoderBackend.TORCH, **wide))
+    reference = torch.encode([long_text])
+    assert float(onnx.encode([long_text])[0] @ reference[0]) > 0.99999
+    assert float(onnx.encode_query(long_text)[0] @ reference[0]) > 0.99999
+    assert onnx.count_tokens([long_text]) == torch.count_tokens([long_text]) == 256
+
+
+def test_export_is_cached_and_replaces_older_forms_of_the_same_model(tmp_path: Path) -> None:
+    model_dir = Path(resolve_model_path(ModelSettings().name))
+    packed = onnx_encoder.cache_path(model_dir, tmp_path, onnx_encoder.GraphForm.PACKED)
+    key = packed.name.rsplit("-", 2)[0]
+    # Graphs an older release exported, and another model's graph.
+    for name in (f"{key}.onnx", f"{key}-packed.onnx", "other-0123456789abcdef-packed.onnx"):
+        (tmp_path / name).write_bytes(b"old graph")
     settings = ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=tmp_path)
     encoder = Encoder(settings)
     assert encoder.onnx() is not None and encoder.single() is not None
     files = sorted(tmp_path.iterdir())
-    assert [p.name.rsplit("-", 2)[-2:] for p in files] == [
-        ["packed", "eager.onnx"],
-        ["single", "fused.onnx"],
+    assert [p.name for p in files] == [
+        f"{key}-packed-eager.onnx",
+        f"{key}-single-fused.onnx",
+        "other-0123456789abcdef-packed.onnx",
     ]
     # The optimizer fused the single-text graph's attention (else questions run slower).
     fused = onnx.load(str(files[1]))
@@ -78,6 +101,21 @@ def test_export_is_cached_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert again.onnx() is not None and again.single() is not None
     assert sorted(tmp_path.iterdir()) == files
     assert [p.stat().st_mtime_ns for p in files] == before
+
+
+def test_a_failed_export_leaves_nothing_and_fails_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(module: object, sample: object, inputs: object, path: Path) -> None:
+        path.write_bytes(b"half a graph")
+        raise RuntimeError("export interrupted")
+
+    monkeypatch.setattr(onnx_encoder, "_trace", interrupted)
+    encoder = Encoder(ModelSettings(backend=EncoderBackend.ONNX, onnx_cache=tmp_path))
+    for _ in range(2):  # not a silent fallback the second time
+        with pytest.raises(RuntimeError, match="export interrupted"):
+            encoder.single()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_onnx_backend_refuses_a_model_it_cannot_run(tmp_path: Path) -> None:
@@ -97,9 +135,12 @@ def test_query_threads_sets_the_runtime_threads(
     assert one is not None and every is not None
     assert one.threads == 1
     assert every.threads == (os.cpu_count() or 1)
-    if not bf16:  # questions run on the single-text graph, with the same threads
-        single = Encoder(settings.model_copy(update={"query_threads": 1})).single()
-        assert single is not None and single.threads == 1
+    # Questions run on the single-text graph, in fp32 either way, with the same threads.
+    one_question = Encoder(settings.model_copy(update={"query_threads": 1})).single()
+    every_question = Encoder(settings).single()
+    assert one_question is not None and every_question is not None
+    assert one_question.threads == 1
+    assert every_question.threads == (os.cpu_count() or 1)
 
 
 @pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=needs_bf16)])

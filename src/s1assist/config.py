@@ -72,7 +72,7 @@ class ModelSettings(_Section):
         "bf16) when the model is a local mean-pooling sentence-transformer, else torch.",
     )
     onnx_cache: Path = Field(
-        Path("data/onnx"), description="Where the locally exported ONNX graph is kept."
+        Path("data/onnx"), description="Where the locally exported ONNX graphs are kept."
     )
     query_threads: int = Field(
         0,

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from s1assist.config import DEFAULT_MODEL, EncoderBackend, ModelSettings, Precision
 from s1assist.errors import ConfigError
-from s1assist.onnx_encoder import PACKED, SINGLE
+from s1assist.onnx_encoder import GraphForm
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -118,28 +118,30 @@ class Encoder:
         """The bf16 OpenVINO encoder for builds and answer sentences, on CPUs with native
         bf16 and with OpenVINO installed; None otherwise. Packed, so deterministic per text."""
         if not self._bulk_checked:
-            self._bulk_checked = True
             if self._bulk_wanted:
-                self._bulk = self._runtime(PACKED, bf16=True)
+                self._bulk = self._runtime(GraphForm.PACKED, bf16=True)
+            self._bulk_checked = True  # only once made: a failed export fails every call
         return self._bulk
 
     def onnx(self) -> OnnxEncoder | None:
         """The packed ONNX Runtime encoder for this model, exported on first use; None for
         torch. It embeds several texts at once in fp32."""
         if not self._onnx_checked:
+            self._onnx = self._runtime(GraphForm.PACKED, spin=not self._bulk_wanted)
             self._onnx_checked = True
-            self._onnx = self._runtime(PACKED, spin=not self._bulk_wanted)
         return self._onnx
 
     def single(self) -> OnnxEncoder | None:
         """The ONNX Runtime encoder for one text alone, with fused attention: questions,
         about 10% faster than a packed row of one. None for torch."""
         if not self._single_checked:
+            self._single = self._runtime(GraphForm.SINGLE, spin=not self._bulk_wanted)
             self._single_checked = True
-            self._single = self._runtime(SINGLE, spin=not self._bulk_wanted)
         return self._single
 
-    def _runtime(self, form: str, *, bf16: bool = False, spin: bool = True) -> OnnxEncoder | None:
+    def _runtime(
+        self, form: GraphForm, *, bf16: bool = False, spin: bool = True
+    ) -> OnnxEncoder | None:
         graph = self._graph(form)
         if graph is None:
             return None
@@ -151,13 +153,13 @@ class Encoder:
             self._threads(),
             bf16=bf16,
             spin=spin,
-            packed=form == PACKED,
+            packed=form is GraphForm.PACKED,
         )
 
     def _threads(self) -> int:
         return self.settings.query_threads or os.cpu_count() or 1
 
-    def _graph(self, form: str) -> tuple[Path, Path] | None:
+    def _graph(self, form: GraphForm) -> tuple[Path, Path] | None:
         """The exported graph in `form` and the model folder, exporting on first use; None
         for torch."""
         backend = self.settings.backend
@@ -180,8 +182,12 @@ class Encoder:
             return None
         graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache, form)
         if not graph.is_file():
-            export = onnx_encoder.export if form == PACKED else onnx_encoder.export_single
-            export(model_dir, graph)
+            exporters = {
+                GraphForm.PACKED: onnx_encoder.export,
+                GraphForm.SINGLE: onnx_encoder.export_single,
+            }
+            exporters[form](model_dir, graph)
+            onnx_encoder.remove_stale(model_dir, self.settings.onnx_cache)
         return graph, model_dir
 
     def encode(

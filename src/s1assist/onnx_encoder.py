@@ -14,9 +14,9 @@ the longest wasted a third of the work, and the encoder is compute-bound.
 The same graph runs in bf16 under OpenVINO where the CPU computes bf16 natively
 (avx512_bf16, AMX); ONNX Runtime's x86 kernels have no bf16. That is for bulk work, index
 builds and answer sentences, where it is about 1.3x faster. A lone question stays fp32 on
-ONNX Runtime, which has less overhead per call, and on a second graph made for one text:
-no mask, and attention fused by ONNX Runtime's optimizer, which does not recognize the
-packed graph's mask.
+ONNX Runtime, which has less overhead per call, and on a second graph made for one text,
+with a mask of all ones, whose attention ONNX Runtime's optimizer fuses; it does not
+recognize the packed graph's mask.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,11 +41,19 @@ if TYPE_CHECKING:
 
 _INPUTS = ("input_ids", "position_ids", "segments")
 _SINGLE_INPUTS = ("input_ids", "attention_mask")
-PACKED = "packed-eager"
-"""The packed graph's form, part of its cached name: a graph of another form is exported anew."""
-SINGLE = "single-fused"
-"""The form of the graph for one text alone, its attention fused by ONNX Runtime's
-transformer optimizer: 48 operators, against a few hundred in the packed graph."""
+
+
+class GraphForm(StrEnum):
+    """What an exported graph is for; part of its cached name, so a graph of another form
+    (an older export) is exported anew."""
+
+    PACKED = "packed-eager"
+    """Several texts to a row, each attending only to itself: builds and sentences."""
+    SINGLE = "single-fused"
+    """One text alone, its attention fused by ONNX Runtime's transformer optimizer into a
+    few dozen operators (the packed graph has a few hundred): questions."""
+
+
 _ROW_TOKENS = 256
 """Most tokens in one packed row; a longer text (up to the model's limit) has a row alone.
 Masked attention still costs the whole row squared, so rows stay short."""
@@ -71,8 +80,34 @@ def supported(model_dir: Path) -> bool:
     )
 
 
-def cache_path(model_dir: Path, cache_dir: Path, form: str = PACKED) -> Path:
+def max_tokens(model_dir: Path) -> int | None:
+    """The model's own limit on tokens per text (sentence-transformers' max_seq_length)."""
+    try:
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    limit = config.get("max_seq_length")
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+def cache_path(model_dir: Path, cache_dir: Path, form: GraphForm) -> Path:
     """Where the exported graph of this exact model, in `form`, lives."""
+    return cache_dir / f"{_model_key(model_dir)}-{form}.onnx"
+
+
+def remove_stale(model_dir: Path, cache_dir: Path) -> list[Path]:
+    """Delete this exact model's graphs of forms no longer made (each is ~90 MB); returns
+    what was deleted. Other models' graphs and unfinished exports are left alone."""
+    current = {cache_path(model_dir, cache_dir, form) for form in GraphForm}
+    stale = [
+        path for path in cache_dir.glob(f"{_model_key(model_dir)}*.onnx") if path not in current
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _model_key(model_dir: Path) -> str:
     digest = hashlib.sha256()
     for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
         path = model_dir / name
@@ -81,7 +116,7 @@ def cache_path(model_dir: Path, cache_dir: Path, form: str = PACKED) -> Path:
             digest.update(str(path.stat().st_size).encode())
             with path.open("rb") as handle:
                 digest.update(handle.read(1 << 20))
-    return cache_dir / f"{model_dir.name}-{digest.hexdigest()[:16]}-{form}.onnx"
+    return f"{model_dir.name}-{digest.hexdigest()[:16]}"
 
 
 def export(model_dir: Path, destination: Path) -> Path:
@@ -297,6 +332,9 @@ class OnnxEncoder:
         self.bf16 = bf16
         self.packed = packed
         """False on the SINGLE graph, which reads one text per row and no positions."""
+        # The graphs would read up to 512 positions; the model was trained to its own limit.
+        limit = max_tokens(model_dir)
+        max_seq_length = min(max_seq_length, limit) if limit else max_seq_length
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=max_seq_length)
         tokenizer.no_padding()
@@ -308,16 +346,8 @@ class OnnxEncoder:
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        rows: list[list[list[int]]] = [[]]
-        filled = 0
-        row_tokens = _ROW_TOKENS if self.packed else 0
-        for encoding in self._tokenizer.encode_batch(texts):
-            ids = encoding.ids
-            if rows[-1] and filled + len(ids) > row_tokens:
-                rows.append([])
-                filled = 0
-            rows[-1].append(ids)
-            filled += len(ids)
+        tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        rows = _pack(tokens) if self.packed else [[ids] for ids in tokens]
         pooled = np.concatenate([self._mean_per_text(row) for row in rows])
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
@@ -344,3 +374,17 @@ class OnnxEncoder:
         sums: Vectors = np.add.reduceat(hidden, starts, axis=0)
         counts: Vectors = lengths[:, None].astype(np.float32)
         return np.divide(sums, counts, dtype=np.float32)
+
+
+def _pack(texts: list[list[int]]) -> list[list[list[int]]]:
+    """Texts' token ids in order, several to a row of at most _ROW_TOKENS; a longer text
+    has a row alone."""
+    rows: list[list[list[int]]] = [[]]
+    filled = 0
+    for ids in texts:
+        if rows[-1] and filled + len(ids) > _ROW_TOKENS:
+            rows.append([])
+            filled = 0
+        rows[-1].append(ids)
+        filled += len(ids)
+    return rows
