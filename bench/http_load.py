@@ -23,7 +23,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from query import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = """
@@ -214,6 +214,9 @@ def run_phase(
     cpu_ms = None
     if cpu_before is not None and cpu_after is not None and ordered:
         cpu_ms = round((cpu_after - cpu_before) * 1000 / len(ordered), 2)
+    spread: dict[str, float | None] = {"p50_ms": None, "p99_ms": None}
+    if ordered:
+        spread.update(percentiles(ordered))
     return {
         "endpoint": path,
         "concurrency": concurrency,
@@ -222,10 +225,8 @@ def run_phase(
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "seconds": round(wall, 2),
         "requests_per_s": round(len(ordered) / wall, 1) if wall else 0.0,
-        "p50_ms": round(statistics.median(ordered), 2) if ordered else None,
-        "p99_ms": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))], 2)
-        if ordered
-        else None,
+        "p50_ms": spread["p50_ms"],
+        "p99_ms": spread["p99_ms"],
         "server_cpu_ms_per_request": cpu_ms,
         "cpu_bound_requests_per_s": round((os.cpu_count() or 1) * 1000 / cpu_ms, 1)
         if cpu_ms

@@ -61,12 +61,9 @@ class Encoder:
         # runtime, whatever else the process has embedded before.
         self._text_cache: dict[str, npt.NDArray[np.float32]] = {}
         self._query_cache: dict[str, npt.NDArray[np.float32]] = {}
-        self._onnx: OnnxEncoder | None = None
-        self._onnx_checked = False
-        self._single: OnnxEncoder | None = None
-        self._single_checked = False
-        self._bulk: OnnxEncoder | None = None
-        self._bulk_checked = False
+        # Each exported-graph runtime by role, None where it does not apply; made on first
+        # use, and only once made: a failed export fails every call.
+        self._runtimes: dict[str, OnnxEncoder | None] = {}
         # Decided up front: beside OpenVINO, ONNX Runtime stops spinning when a call returns.
         self._bulk_wanted = self.use_bf16 and openvino_installed()
 
@@ -117,27 +114,24 @@ class Encoder:
     def bulk(self) -> OnnxEncoder | None:
         """The bf16 OpenVINO encoder for builds and answer sentences, on CPUs with native
         bf16 and with OpenVINO installed; None otherwise. Packed, so deterministic per text."""
-        if not self._bulk_checked:
-            if self._bulk_wanted:
-                self._bulk = self._runtime(GraphForm.PACKED, bf16=True)
-            self._bulk_checked = True  # only once made: a failed export fails every call
-        return self._bulk
+        if "bulk" not in self._runtimes:
+            bulk = self._runtime(GraphForm.PACKED, bf16=True) if self._bulk_wanted else None
+            self._runtimes["bulk"] = bulk
+        return self._runtimes["bulk"]
 
     def onnx(self) -> OnnxEncoder | None:
         """The packed ONNX Runtime encoder for this model, exported on first use; None for
         torch. It embeds several texts at once in fp32."""
-        if not self._onnx_checked:
-            self._onnx = self._runtime(GraphForm.PACKED, spin=not self._bulk_wanted)
-            self._onnx_checked = True
-        return self._onnx
+        if "packed" not in self._runtimes:
+            self._runtimes["packed"] = self._runtime(GraphForm.PACKED, spin=not self._bulk_wanted)
+        return self._runtimes["packed"]
 
     def single(self) -> OnnxEncoder | None:
         """The ONNX Runtime encoder for one text alone, with fused attention: questions,
         about 10% faster than a packed row of one. None for torch."""
-        if not self._single_checked:
-            self._single = self._runtime(GraphForm.SINGLE, spin=not self._bulk_wanted)
-            self._single_checked = True
-        return self._single
+        if "single" not in self._runtimes:
+            self._runtimes["single"] = self._runtime(GraphForm.SINGLE, spin=not self._bulk_wanted)
+        return self._runtimes["single"]
 
     def _runtime(
         self, form: GraphForm, *, bf16: bool = False, spin: bool = True
