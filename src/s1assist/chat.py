@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from s1assist.answer import abstain, candidates, compose
+from s1assist.answering import Question, Reading, Sections, analyze, answer, compose, gather
+from s1assist.answering.compose import Composition
+from s1assist.answering.followup import rewrite
+from s1assist.answering.question import with_subject
+from s1assist.answering.safety import NOTICE, check
 from s1assist.config import RetrievalMode, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
-from s1assist.followup import rewrite
+from s1assist.fitted import load_fitted
 from s1assist.retrieval import Retriever, check_query, open_retriever
-from s1assist.safety import NOTICE, check
 from s1assist.sessions import SessionStore, new_session_id
-from s1assist.types import Answer, Document, Hit
+from s1assist.types import Answer, Chunk, Document, Hit
 
 SESSIONS_FILE = "sessions.sqlite3"
 _SMALL_TALK = re.compile(
@@ -44,6 +48,7 @@ class Assistant:
         self.sessions = SessionStore(settings.paths.data / SESSIONS_FILE)
         self._retriever = retriever
         self._warmed = False
+        self._reading: Reading | None = None
 
     def load(self, *, warm: bool = True) -> Assistant:
         """Load the index and model; with `warm`, embed the corpus sentences up front."""
@@ -64,11 +69,28 @@ class Assistant:
     def encoder(self) -> Encoder:
         return self.retriever.encoder
 
+    @property
+    def reading(self) -> Reading:
+        """What the composer reads besides the hits; built once per loaded index."""
+        if self._reading is None:
+            index = self.retriever.index
+            self._reading = Reading(
+                encode=self.encoder.encode_cached,
+                idf=index.lexical.idf,
+                sections=_sections(index.chunks),
+                documents=index.documents,
+                fitted=load_fitted(),
+                settings=self.settings.answer,
+            )
+        return self._reading
+
     def _warm(self) -> None:
         index = self.retriever.index
         if len(index.chunks) <= self.settings.answer.warm_limit:
             hits = [Hit(chunk, 1, 0.0) for chunk in index.chunks]
-            self.encoder.encode_cached([c.text for c in candidates(hits)])
+            pool = gather(hits, {}, frozenset(), extra_sections=0)
+            self.encoder.encode_cached([c.text for c in pool])
+            self.encoder.encode_cached(list(dict.fromkeys(c.section for c in index.chunks)))
         self.encoder.encode_query("warm up")
 
     def search(
@@ -103,26 +125,46 @@ class Assistant:
             thanks = question.strip().lower().startswith(("thank", "cheers"))
             reply = _THANKS if thanks else _GREETING
             return Answer(question, question, reply, False, 1.0, NOTICE)
-        retriever = self.retriever
-        idf = retriever.index.lexical.idf
-        query = rewrite(question, history, idf).query
-        try:
-            hits = retriever.search(query, k=self.settings.answer.hits)
-        except QueryError:
-            hits = []
-        if hits:
-            answer = compose(
-                question,
-                query,
-                hits,
-                query_vector=self.encoder.encode_query(query)[0],
-                encode=self.encoder.encode_cached,
-                idf=idf,
-                settings=self.settings.answer,
-            )
-        else:
-            answer = abstain(question, query, 0.0)
-        answer = replace(answer, notice=NOTICE, red_flags=tuple(f.value for f in safety.flags))
+        asked, query = self.read_question(question, history)
+        main = self.compose(asked, query)
+        warning = None
+        if safety.topics:
+            topic = " ".join(safety.topics)
+            warning = self.compose(analyze(topic), topic)
+        result = answer(asked, query, main, warning, self.reading)
+        result = replace(result, notice=NOTICE, red_flags=tuple(f.value for f in safety.flags))
         if safety.flags:
-            answer = replace(answer, answer=f"{safety.urgent_notice}\n\n{answer.answer}")
-        return answer
+            result = replace(result, answer=f"{safety.urgent_notice}\n\n{result.answer}")
+        return result
+
+    def read_question(self, question: str, history: list[str]) -> tuple[Question, str]:
+        """The question analysed, and the search query: a follow-up carries the earlier
+        topic, and everyday words bring the corpus's terms along."""
+        idf = self.retriever.index.lexical.idf
+        asked = analyze(question)
+        rewritten = rewrite(question, history, idf)
+        if rewritten.inherited:
+            asked = with_subject(asked, rewritten.inherited)
+            asked = replace(asked, ask=f"{asked.ask} {' '.join(rewritten.inherited)}")
+        query = " ".join((rewritten.query, *asked.lay_terms))
+        return asked, query
+
+    def compose(self, asked: Question, query: str) -> Composition | None:
+        """The chosen evidence for `asked`, searched as `query`; None when not covered."""
+        try:
+            hits = self.retriever.search(query, k=self.settings.answer.hits)
+        except QueryError:
+            return None
+        if not hits:
+            return None
+        query_vector = self.encoder.encode_query(query)[0]
+        reading = asked.reading
+        ask_vector = query_vector if reading == query else self.encoder.encode_query(reading)[0]
+        return compose(asked, hits, self.reading, ask_vector=ask_vector, query_vector=query_vector)
+
+
+def _sections(chunks: Sequence[Chunk]) -> Sections:
+    found: dict[tuple[str, str], list[Chunk]] = {}
+    for chunk in chunks:
+        found.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
+    return {key: sorted(members, key=lambda c: c.start) for key, members in found.items()}

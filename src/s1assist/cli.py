@@ -150,7 +150,7 @@ def ask(
     if reply.note:
         typer.echo(f"note: {reply.note}", err=True)
     if as_json:
-        from s1assist.answer import answer_to_json
+        from s1assist.answering import answer_to_json
 
         _print_json(answer_to_json(reply.answer))
         return

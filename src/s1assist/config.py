@@ -131,40 +131,54 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     hits: int = Field(6, ge=1, le=50, description="Passages the answer may quote from.")
-    max_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an answer.")
-    min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
-    similarity_weight: float = Field(
-        0.7, ge=0.0, le=1.0, description="Embedding share of a sentence score; rest is lexical."
+    extra_sections: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Sections of the hits' documents read as well when their heading "
+        "addresses the asked aspect.",
     )
+    max_sentences: int = Field(5, ge=1, le=10, description="Most sentences in an answer.")
     heading_match: float = Field(
-        0.85,
+        0.8,
         ge=0.0,
         le=1.0,
-        description="A section heading this similar to the question asks it; its lead "
-        "sentences are then the answer.",
+        description="A section heading this similar to the question asks it; the text under "
+        "it is then the answer.",
     )
-    context_weight: float = Field(
-        0.4, ge=0.0, le=1.0, description="Share of a sentence's similarity taken from its passage."
+    min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
+    keep_margin: float = Field(
+        3.0,
+        ge=0.0,
+        le=20.0,
+        description="Past the minimum, keep sentences whose fitted score is at most this far "
+        "below the lead's (the scores are logits).",
     )
-    authority_bonus: float = Field(
-        0.03, ge=0.0, le=1.0, description="Score added for a guideline over a web page."
+    min_margin: float = Field(
+        2.0, ge=0.0, le=20.0, description="Up to the minimum, keep sentences this close."
     )
-    mmr_lambda: float = Field(0.75, ge=0.0, le=1.0, description="Relevance vs novelty.")
-    keep_ratio: float = Field(
-        0.85, ge=0.0, le=1.0, description="Past the minimum, keep sentences this close to the best."
-    )
-    min_ratio: float = Field(
-        0.7, ge=0.0, le=1.0, description="Up to the minimum, keep sentences this close."
+    min_key_points: int = Field(
+        3,
+        ge=2,
+        le=20,
+        description="A list of this many items on the asked point is shown as key points.",
     )
     max_redundancy: float = Field(
         0.9, ge=0.0, le=1.0, description="A sentence this similar to a kept one is dropped."
     )
-    abstain_below: float = Field(
-        0.384,
+    tier_redundancy: float = Field(
+        0.75,
         ge=0.0,
         le=1.0,
-        description="Abstain when evidence strength (relevance x coverage) is below this; "
-        "calibrated by eval/calibrate_abstention.py.",
+        description="A general web page's sentence this similar to a kept sentence of a better "
+        "source adds nothing and is dropped.",
+    )
+    disagreement_similarity: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="A web page and a better source this similar on the asked point, one "
+        "negated, are shown as disagreeing.",
     )
     warm_limit: int = Field(
         2_000, ge=0, description="Embed every corpus sentence at start-up up to this many chunks."

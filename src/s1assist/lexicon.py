@@ -27,6 +27,29 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("reflex", "ankle jerk"),
     ("worse", "worsen", "exacerbated", "aggravated", "aggravate"),
 )
+# Everyday words and the corpus's terms for the same thing: a question in lay words is also
+# read (embedded and matched) in the corpus's words. Left side: a pattern of the lay wording.
+LAY_TERMS: tuple[tuple[str, str], ...] = (
+    (r"tip ?toe?s?|on my toes|toe raises?", "plantar flexion"),
+    (r"pins and needles|tingly|prickl\w*", "tingling"),
+    (r"slipped disc|bulging disc|disc (?:has )?slipped|ruptured disc", "herniated disc"),
+    (r"numb\b", "numbness"),
+    (r"bum|butt\b|backside", "buttocks"),
+    (r"ankle jerk|reflex(?:es)? (?:is |are )?(?:gone|missing|absent)", "absent ankle reflex"),
+    (r"back of (?:my|the) (?:leg|thigh)", "posterior thigh"),
+    (r"outside of (?:my|the) foot|outer (?:edge of (?:my|the) )?foot|little toe", "lateral foot"),
+    (r"shooting pain|pain (?:going |running |shooting )?down (?:my|the) leg", "radiating pain"),
+    (r"pinched nerve|trapped nerve", "nerve root compression"),
+    (r"physio\b", "physical therapy"),
+    (r"painkillers?|pills?|tablets?", "medications"),
+    (r"jab|shot\b", "injection"),
+    (r"get better|go away|heal up", "recovery"),
+    (r"limp(?:ing)?|walk funny", "antalgic gait"),
+    (r"wobbly|unsteady|lose my balance", "difficulty balancing"),
+    (r"sore|aching|ache", "pain"),
+    (r"heel (?:is |feels )?numb|numb heel", "numbness in the heel"),
+    (r"calf muscle", "gastrocnemius"),
+)
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +59,25 @@ def _patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
         alternatives = "|".join(re.escape(term) for term in sorted(group, key=len, reverse=True))
         compiled.append((re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), group))
     return tuple(compiled)
+
+
+@lru_cache(maxsize=1)
+def _lay_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple(
+        (re.compile(rf"(?<!\w)(?:{pattern})", re.IGNORECASE), term) for pattern, term in LAY_TERMS
+    )
+
+
+def corpus_terms(text: str) -> tuple[str, ...]:
+    """The corpus's terms for the everyday words of `text` ("tiptoes" -> "plantar flexion")."""
+    lowered = text.lower()
+    return tuple(
+        dict.fromkeys(
+            term
+            for pattern, term in _lay_patterns()
+            if pattern.search(text) and term not in lowered
+        )
+    )
 
 
 def expand(query: str) -> str:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from s1assist.aspects import answer_terms, asked_aspects, aspect_match
 from s1assist.config import Fusion, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
+from s1assist.fitted import load_fitted
 from s1assist.index import LoadedIndex, load_index
 from s1assist.index.dense import search_dense
 from s1assist.lexical import tokenize
 from s1assist.lexicon import expand
-from s1assist.types import Hit
+from s1assist.types import Chunk, Hit
 
 Ranking = Sequence[tuple[int, float]]
 """(row, score) pairs, best first."""
@@ -52,6 +55,38 @@ def zscore_fusion(
     return [(int(rows[i]), float(fused[i])) for i in order]
 
 
+@dataclass(frozen=True, slots=True)
+class AspectBoost:
+    """What search adds to a passage's fused score when it addresses the asked aspect:
+    `heading` when its section heading does, `text` when its words do (fitted weights)."""
+
+    heading: float = 0.0
+    text: float = 0.0
+    depth: int = 30
+    """Only the best `depth` fused candidates are re-ranked."""
+
+    def rerank(
+        self, query: str, fused: list[tuple[int, float]], chunks: Sequence[Chunk]
+    ) -> list[tuple[int, float]]:
+        """`fused` re-sorted with the boost; unchanged when the query asks no aspect."""
+        if not (self.heading or self.text):
+            return fused
+        terms = answer_terms(asked_aspects(query))
+        if not terms:
+            return fused
+        head = [
+            (
+                row,
+                score
+                + self.heading * aspect_match(chunks[row].section, terms)
+                + self.text * aspect_match(chunks[row].text, terms),
+            )
+            for row, score in fused[: self.depth]
+        ]
+        head.sort(key=lambda item: -item[1])
+        return head + fused[self.depth :]
+
+
 def check_query(query: str, max_chars: int) -> str:
     """The query stripped; `QueryError` for an empty one or one over the length limit."""
     stripped = query.strip()
@@ -68,10 +103,17 @@ def check_query(query: str, max_chars: int) -> str:
 class Retriever:
     """Hybrid search: dense (FAISS) and BM25 candidates, fused by standardized scores or RRF."""
 
-    def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        encoder: Encoder,
+        settings: RetrievalSettings,
+        boost: AspectBoost | None = None,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self.boost = boost or AspectBoost()
 
     def check_model(self) -> None:
         """Refuse an index whose vectors the encoder cannot have made."""
@@ -112,6 +154,8 @@ class Retriever:
             fused = zscore_fusion(rows, [dense_all, lexical_all], weights)
             dense_scores = dict(zip(rows, dense_all.tolist(), strict=True))
             lexical_scores = dict(zip(rows, lexical_all.tolist(), strict=True))
+        if mode is RetrievalMode.HYBRID:
+            fused = self.boost.rerank(query, fused, self.index.chunks)
         return [
             Hit(
                 chunk=self.index.chunks[row],
@@ -156,7 +200,9 @@ def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, flo
 def open_retriever(settings: Settings) -> Retriever:
     """Load the index under the settings' index folder and the model that reads it."""
     index = load_index(settings.paths.index, settings)
-    retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
+    fitted = load_fitted()
+    boost = AspectBoost(fitted.aspect_heading, fitted.aspect_text)
+    retriever = Retriever(index, Encoder(settings.model), settings.retrieval, boost)
     retriever.check_model()
     return retriever
 

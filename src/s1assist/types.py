@@ -104,6 +104,8 @@ class Citation:
     start: int
     end: int
     score: float
+    kind: SourceKind = SourceKind.WEB_PAGE
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,27 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]
     support: float
+
+
+class BlockKind(StrEnum):
+    """A part of an answer's layout: the lead, a list of key points, a tier of evidence, or
+    what the sources say about a warning sign the person described."""
+
+    WARNING = "warning"
+    LEAD = "lead"
+    POINTS = "key_points"
+    GUIDELINES = "guidelines"
+    RESEARCH = "research"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerBlock:
+    """A titled group of an answer's sentences (indexes into `Answer.sentences`)."""
+
+    kind: BlockKind
+    heading: str
+    sentences: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +152,10 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     citations: tuple[Citation, ...] = ()
     session_id: str = ""
+    blocks: tuple[AnswerBlock, ...] = ()
+    """The layout: lead, key points, evidence tiers; empty for an abstention."""
+    disagreement: tuple[int, ...] = ()
+    """Citation numbers of sources that disagree on the asked point (a better source first)."""
 
 
 @dataclass(frozen=True, slots=True)

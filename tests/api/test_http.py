@@ -13,7 +13,7 @@ import httpx
 import pytest
 from apiserver import QUESTION, GatedAssistant, LiveServer, assert_problem, events
 
-from s1assist.answer import answer_to_json
+from s1assist.answering import answer_to_json
 from s1assist.api import ApiOptions, create_app
 from s1assist.config import Settings
 from s1assist.index import LoadedIndex

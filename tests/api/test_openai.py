@@ -8,7 +8,7 @@ import openai
 import pytest
 from apiserver import API_KEY, QUESTION, GatedAssistant, LiveServer
 
-from s1assist.answer import answer_to_json
+from s1assist.answering import answer_to_json
 from s1assist.api.streams import chat_content
 
 FOLLOW_UP = "How long does it take to heal?"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from s1assist.evaluation.gold import CaseKind, EvaluationError, GoldSpan, load_gold
-from s1assist.safety import RedFlag
+from s1assist.answering.safety import RedFlag
 from s1assist.types import Document, Section, SourceKind
 
 TEXT = "The S1 root supplies the calf.\nIt also carries the ankle reflex. Rest helps."

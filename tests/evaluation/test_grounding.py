@@ -20,7 +20,7 @@ from s1assist.evaluation.grounding import (
     relevant_passages,
     retrieval_scores,
 )
-from s1assist.safety import RedFlag
+from s1assist.answering.safety import RedFlag
 from s1assist.types import Answer, AnswerSentence, Chunk, Citation, Hit
 
 

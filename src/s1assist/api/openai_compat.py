@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from s1assist.answer import answer_to_json
+from s1assist.answering import answer_to_json
 from s1assist.api.models import ChatCompletion, ChatRequest, ModelList
 from s1assist.api.problems import event_stream_doc
 from s1assist.api.routes import BAD_INPUT, BUSY, RuntimeDep, check_length

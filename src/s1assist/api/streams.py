@@ -14,9 +14,9 @@ from typing import Any
 
 from fastapi.sse import EventSourceResponse
 
-from s1assist.answer import answer_to_json
+from s1assist.answering import answer_to_json
+from s1assist.answering.safety import check
 from s1assist.chat import Reply
-from s1assist.safety import check
 from s1assist.types import Answer
 
 _PIECE = re.compile(r"\S+\s*|\s+")

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 BASELINE_FORMAT = 1
 TOLERANCES: dict[str, float] = {
+    # Over the ~14 aspect questions of each split: under one case.
+    "aspect_top3": 0.05,
     # Over the 113 cases with evidence: 0.02 is 2.3 cases that lose their only gold passage.
     "recall@5": 0.02,
     "recall@10": 0.02,

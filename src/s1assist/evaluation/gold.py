@@ -15,12 +15,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from s1assist.answering.safety import RedFlag
 from s1assist.errors import S1AssistError
-from s1assist.safety import RedFlag
 from s1assist.types import Document
 
 _FIELDS = frozenset(
-    {"id", "kind", "turns", "reference", "key_facts", "evidence", "red_flags", "tags"}
+    {"id", "split", "kind", "turns", "reference", "key_facts", "evidence", "red_flags", "tags"}
 )
 
 
@@ -35,6 +35,13 @@ class CaseKind(StrEnum):
     ABSTAIN = "abstain"
     REDFLAG = "redflag"
     FOLLOWUP = "followup"
+
+
+class Split(StrEnum):
+    """Dev cases may be tuned and fitted on; test cases are only ever reported."""
+
+    DEV = "dev"
+    TEST = "test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,7 @@ class GoldCase:
     red_flags: tuple[RedFlag, ...]
     tags: tuple[str, ...]
     line: int
+    split: Split = Split.TEST
 
     @property
     def question(self) -> str:
@@ -138,6 +146,11 @@ def _parse(line: str, where: _Where, documents: Mapping[str, Document]) -> GoldC
     turns = _strings(row, "turns", where)
     if not turns or not all(t.strip() for t in turns):
         raise where.error("turns", "needs at least one non-empty question")
+    try:
+        split = Split(str(row.get("split", Split.TEST)))
+    except ValueError:
+        valid = ", ".join(s.value for s in Split)
+        raise where.error("split", f"{row.get('split')!r} is not one of {valid}") from None
     reference = row.get("reference")
     if not isinstance(reference, str):
         raise where.error("reference", "missing or not a string")
@@ -158,6 +171,7 @@ def _parse(line: str, where: _Where, documents: Mapping[str, Document]) -> GoldC
         red_flags=tuple(flags),
         tags=tuple(_strings(row, "tags", where)),
         line=where.line,
+        split=split,
     )
     _check_kind(case, where)
     return case

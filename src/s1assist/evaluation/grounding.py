@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from s1assist.errors import QueryError
-from s1assist.evaluation.gold import CaseKind, GoldCase, GoldSpan, overlaps_any
+from s1assist.evaluation.gold import CaseKind, GoldCase, GoldSpan, Split, overlaps_any
+from s1assist.fitted import load_fitted
 from s1assist.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from s1assist.evaluation.support import Encode, supports
 from s1assist.types import Answer, Chunk, Citation, Hit
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 DEPTH = 10
 """Passages retrieved per case: the deepest cutoff any retrieval metric reads."""
+ASPECT_TAG = "aspect"
+"""Cases that ask one aspect (treatment, surgery, ...) of a well-covered subject."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class MetricSpec:
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("recall@5", True, "gold passages in the top 5"),
+    MetricSpec("aspect_top3", True, "aspect questions with a gold passage in the top 3"),
     MetricSpec("recall@10", True, "gold passages in the top 10"),
     MetricSpec("mrr@10", True, "1 / rank of the first gold passage"),
     MetricSpec("ndcg@10", True, "ranking quality of the gold passages"),
@@ -84,6 +88,7 @@ class CaseResult:
     expected_red_flags: tuple[str, ...]
     scores: dict[str, float]
     failures: tuple[str, ...]
+    split: Split = Split.TEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,10 @@ class EvalRun:
     counts: dict[str, int]
     cases: tuple[CaseResult, ...]
     seconds: float
+
+    def split(self, split: Split) -> tuple[dict[str, float], dict[str, int]]:
+        """The aggregates over the cases of one split of the gold set."""
+        return aggregate([c for c in self.cases if c.split is split])
 
     def per_case(self, metric: str) -> dict[str, float]:
         """Case id -> score, for the cases `metric` applies to."""
@@ -128,6 +137,13 @@ def evaluate_case(assistant: Assistant, case: GoldCase) -> CaseResult:
         found, why = retrieval_scores(hits, assistant.retriever.index.chunks, case.evidence)
         scores.update(found)
         failures += why
+        if ASPECT_TAG in case.tags:
+            top = [h.chunk for h in hits[:3]]
+            scores["aspect_top3"] = float(
+                any(overlaps_any(case.evidence, c.doc_id, c.start, c.end) for c in top)
+            )
+            if not scores["aspect_top3"]:
+                failures.append("aspect question: no gold passage in the search top 3")
     if answer.sentences:
         found, why = citation_scores(answer, assistant.encoder.encode_cached)
         scores.update(found)
@@ -135,7 +151,7 @@ def evaluate_case(assistant: Assistant, case: GoldCase) -> CaseResult:
     if case.key_facts:
         scores["key_fact_recall"], missing = key_fact_recall(case.key_facts, answer.answer)
         failures += [f"key fact {fact!r} missing" for fact in missing]
-    found, why = behaviour_scores(case, answer, assistant.settings.answer.abstain_below)
+    found, why = behaviour_scores(case, answer, load_fitted().answerable_below)
     scores.update(found)
     failures += why
     return CaseResult(
@@ -150,6 +166,7 @@ def evaluate_case(assistant: Assistant, case: GoldCase) -> CaseResult:
         expected_red_flags=tuple(f.value for f in case.red_flags),
         scores=scores,
         failures=tuple(failures),
+        split=case.split,
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from s1assist.evaluation.gate import TOLERANCES, EvalOutcome, MetricCheck
+from s1assist.evaluation.gold import Split
 from s1assist.evaluation.grounding import METRICS, CaseResult
 
 REPORT_FILES = ("eval.json", "eval.md", "eval.png")
@@ -42,6 +43,14 @@ def outcome_json(outcome: EvalOutcome) -> dict[str, Any]:
             "passed": gate.passed,
             "gold_changed": gate.gold_changed,
             "failures": [check.describe() for check in gate.failures],
+        },
+        "splits": {
+            split.value: {
+                name: {"value": round(value, 4), "over_cases": counts[name]}
+                for name, value in metrics.items()
+            }
+            for split in Split
+            for metrics, counts in [run.split(split)]
         },
         "results": [_case_json(case) for case in run.cases],
     }
@@ -156,14 +165,21 @@ def write_reports(outcome: EvalOutcome, folder: Path) -> list[Path]:
 def summary(outcome: EvalOutcome) -> str:
     """A table for a terminal and the gate's verdict, each failing metric on its own line."""
     run, checks = outcome.run, _checks(outcome)
-    lines = [f"{'metric':<22}{'cases':>6}{'current':>9}{'baseline':>10}{'delta':>9}{'tol':>6}"]
+    dev, dev_counts = run.split(Split.DEV)
+    test, test_counts = run.split(Split.TEST)
+    lines = [
+        f"{'metric':<22}{'cases':>6}{'current':>9}{'baseline':>10}{'delta':>9}{'tol':>6}"
+        f"{'':>8}{'dev':>8}{'test':>8}"
+    ]
     for spec in METRICS:
         check = checks.get(spec.name)
         lines.append(
             f"{spec.name:<22}{run.counts[spec.name]:>6}{run.metrics[spec.name]:>9.4f}"
             f"{_number(_baseline(check)):>10}"
             f"{_number(_delta(check), signed=True):>9}"
-            f"{TOLERANCES[spec.name]:>6.2f}  {_status(check)}"
+            f"{TOLERANCES[spec.name]:>6.2f}  {_status(check):<6}"
+            f"{_split_value(dev, dev_counts, spec.name):>8}"
+            f"{_split_value(test, test_counts, spec.name):>8}"
         )
     lines.append(f"\n{len(run.cases)} cases in {run.seconds:.1f} s. {_verdict(outcome)}")
     if outcome.gate is not None:
@@ -171,6 +187,10 @@ def summary(outcome: EvalOutcome) -> str:
         if outcome.gate.gold_changed:
             lines.append("note: the gold file changed since the baseline was written")
     return "\n".join(lines)
+
+
+def _split_value(metrics: dict[str, float], counts: dict[str, int], name: str) -> str:
+    return f"{metrics[name]:.4f}" if counts[name] else "-"
 
 
 def _checks(outcome: EvalOutcome) -> dict[str, MetricCheck]:

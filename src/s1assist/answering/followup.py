@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from s1assist.answering.question import specificity
 from s1assist.lexical import tokenize
 
 IdfLookup = Callable[[str], float | None]
@@ -21,6 +22,9 @@ IdfLookup = Callable[[str], float | None]
 _WORD = re.compile(r"(?<![\w'])[A-Za-z][\w/-]*[\w](?![\w'])")
 _LEADING_CUE = re.compile(r"^\s*(?:and|also|what about|how about|what if|but|so)\b", re.I)
 _MAX_TERMS = 8
+_POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|this|that|these|those|one)\b", re.I)
+_NEW_SUBJECT = 3.0
+"""Specificity (see `question.specificity`) from which an unknown word names a subject."""
 # Anatomy and conditions: a question naming one of these has a topic of its own.
 _ENTITY_WORDS = """s1 sacral sciatica sciatic radiculopathy radicular si sacroiliac l5 l4
 lumbosacral lumbar nerve root disc spine spinal joint back leg foot buttock hip thigh calf heel
@@ -56,8 +60,16 @@ class Rewrite:
 def is_underspecified(question: str, idf: IdfLookup) -> bool:
     """True for a question that leans on earlier turns for its topic."""
     terms = [t for t in tokenize(question) if t not in _QUESTION_WORDS]
-    if any(idf(t) is None for t in terms):
-        return False  # words the corpus never uses: a new subject, not a follow-up
+    unknown = [w for w in _WORD.findall(question) if any(idf(t) is None for t in tokenize(w))]
+    if unknown:
+        # Words the corpus never uses are a new subject ("ACL surgery"), unless they are
+        # everyday words around a pronoun that points back ("what can I do at home for it?").
+        everyday = all(specificity(w) < _NEW_SUBJECT for w in unknown)
+        return (
+            everyday
+            and bool(_POINTS_BACK.search(question))
+            and not any(t in _entity_terms() for t in terms)
+        )
     if _LEADING_CUE.match(question):
         return True
     return not any(t in _entity_terms() for t in terms)

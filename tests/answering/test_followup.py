@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s1assist.followup import is_underspecified, rewrite
+from s1assist.answering.followup import is_underspecified, rewrite
 
 VOCABULARY = {
     "s1": 0.5, "imping": 2.5, "sciatica": 1.0, "caus": 1.2, "long": 2.0, "take": 2.0,

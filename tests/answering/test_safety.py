@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from s1assist.safety import RedFlag, check
+from s1assist.answering.safety import RedFlag, check
 
 # Worded apart from eval/gold.jsonl, so the rules are not only tuned to the gold set.
 SHOULD_FLAG = [

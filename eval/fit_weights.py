@@ -1,0 +1,336 @@
+"""Fit the weights of `src/s1assist/fitted.json` on the gold dev split and the calibration
+questions, never on the test split.
+
+1. Search's aspect boost: a grid over the two weights, for the dev cases that ask an aspect,
+   maximizing the share whose gold passage is in the top 3 (ties to the smaller weights).
+2. Sentence scoring: logistic regression over the candidates of each dev case, a candidate
+   labelled 1 when it overlaps the case's gold evidence.
+3. Answerability: logistic regression over dev cases and calibration questions, on the
+   default corpus and (with --distractors) on the default corpus plus BioASQ passages; the
+   threshold maximizes balanced accuracy on those same rows.
+
+    .venv/bin/python eval/fit_weights.py [--distractors ../shared/data/bioasq] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from s1assist.answering import analyze, gather
+from s1assist.answering.abstention import FEATURES as COVERAGE_FEATURES
+from s1assist.answering.abstention import signals
+from s1assist.answering.scoring import FEATURES, Scored, featurize, logits, predict
+from s1assist.chat import Assistant
+from s1assist.config import Settings
+from s1assist.corpus import load_corpus
+from s1assist.evaluation.distractors import write_distractor_corpus
+from s1assist.evaluation.gold import CaseKind, GoldCase, Split, load_gold, overlaps_any
+from s1assist.fitted import FITTED, Linear, load_fitted
+from s1assist.index import build_index
+from s1assist.retrieval import AspectBoost
+from s1assist.aspects import asked_aspects
+
+HERE = Path(__file__).parent
+GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+L2 = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    history: tuple[str, ...]
+    answerable: bool
+    evidence: tuple = ()  # type: ignore[type-arg]
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 3000
+) -> tuple[np.ndarray, float]:
+    """Weights and bias minimizing mean log loss plus l2 * |w|^2, by Newton's method."""
+    n, d = x.shape
+    design = np.hstack([x, np.ones((n, 1))])
+    theta = np.zeros(d + 1)
+    penalty = np.eye(d + 1) * 2 * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ theta))
+        gradient = design.T @ (p - y) / n + penalty @ theta
+        hessian = (design.T * (p * (1 - p))) @ design / n + penalty
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fit_listwise(
+    groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = L2, steps: int = 4000
+) -> np.ndarray:
+    """Weights maximizing, over the cases, the log of the softmax share of the candidates
+    labelled 1 (a conditional logit: what matters is the order within a case), plus L2."""
+    d = groups[0][0].shape[1]
+    w = np.zeros(d)
+    m = np.zeros(d)
+    v = np.zeros(d)
+    rate, beta1, beta2 = 0.05, 0.9, 0.999
+    for step in range(1, steps + 1):
+        gradient = 2 * l2 * w
+        for x, y in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            q = p * y
+            q /= q.sum()
+            gradient += (p - q) @ x / len(groups)
+        m = beta1 * m + (1 - beta1) * gradient
+        v = beta2 * v + (1 - beta2) * gradient**2
+        w -= rate * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + 1e-8)
+    return w
+
+
+def scored_pool(assistant: Assistant, text: str, history: Sequence[str], model: Linear):
+    asked, query = assistant.read_question(text, list(history))
+    hits = assistant.retriever.search(query, k=assistant.settings.answer.hits)
+    reading = assistant.reading
+    pool = gather(
+        hits,
+        reading.sections,
+        asked.aspect_terms,
+        extra_sections=assistant.settings.answer.extra_sections,
+    )
+    if not pool:
+        return asked, pool, None
+    encoder = assistant.encoder
+    query_vector = encoder.encode_query(query)[0]
+    ask_vector = query_vector if asked.reading == query else encoder.encode_query(asked.reading)[0]
+    matrix, vectors, ask_sim = featurize(
+        asked,
+        pool,
+        ask_vector=ask_vector,
+        query_vector=query_vector,
+        encode=reading.encode,
+        idf=reading.idf,
+    )
+    return asked, pool, Scored(matrix, vectors, ask_sim, logits(model, FEATURES, matrix))
+
+
+def top3_rate(assistant: Assistant, cases: Sequence[GoldCase]) -> float:
+    found = 0
+    for case in cases:
+        _, query = assistant.read_question(case.question, case.history)
+        hits = assistant.retriever.search(query, k=3)
+        found += any(
+            overlaps_any(case.evidence, h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits
+        )
+    return found / len(cases) if cases else 0.0
+
+
+def aspect_cases(cases: Sequence[GoldCase]) -> list[GoldCase]:
+    return [
+        c
+        for c in cases
+        if c.kind in (CaseKind.ANSWER, CaseKind.FOLLOWUP)
+        and c.evidence
+        and asked_aspects(c.question)
+    ]
+
+
+def fit_search(assistant: Assistant, dev: Sequence[GoldCase]) -> tuple[float, float, float]:
+    cases = aspect_cases(dev)
+    best = (-1.0, 0.0, 0.0)
+    for heading, text in itertools.product(GRID, GRID):
+        assistant.retriever.boost = AspectBoost(heading, text)
+        rate = top3_rate(assistant, cases)
+        # Ties go to the smaller total weight: the grid is read in increasing order.
+        if rate > best[0] + 1e-9:
+            best = (rate, heading, text)
+    assistant.retriever.boost = AspectBoost(best[1], best[2])
+    return best
+
+
+def sentence_rows(assistant: Assistant, cases: Sequence[GoldCase], model: Linear):
+    groups = []
+    for case in cases:
+        if not case.evidence or case.kind is CaseKind.ABSTAIN:
+            continue
+        _, pool, scored = scored_pool(assistant, case.question, case.history, model)
+        if scored is None:
+            continue
+        labels = [float(overlaps_any(case.evidence, c.chunk.doc_id, c.start, c.end)) for c in pool]
+        if not any(labels):
+            continue  # retrieval missed: nothing to learn about sentences here
+        groups.append((scored.features.astype(np.float64), np.asarray(labels)))
+    return groups
+
+
+def lead_hit_rate(assistant: Assistant, cases: Sequence[GoldCase], model: Linear) -> float:
+    hit = total = 0
+    for case in cases:
+        if not case.evidence or case.kind is CaseKind.ABSTAIN:
+            continue
+        _, pool, scored = scored_pool(assistant, case.question, case.history, model)
+        total += 1
+        if scored is None:
+            continue
+        quotable = [i for i, c in enumerate(pool) if not c.item]
+        if not quotable:
+            continue
+        best = max(quotable, key=lambda i: scored.scores[i])
+        hit += overlaps_any(
+            case.evidence, pool[best].chunk.doc_id, pool[best].start, pool[best].end
+        )
+    return hit / total if total else 0.0
+
+
+def coverage_rows(assistant: Assistant, questions: Sequence[Question], model: Linear):
+    xs, ys = [], []
+    for q in questions:
+        asked, pool, scored = scored_pool(assistant, q.text, q.history, model)
+        values = (
+            (0.0,) * len(COVERAGE_FEATURES)
+            if scored is None
+            else signals(asked, pool, scored, assistant.reading.idf)
+        )
+        xs.append(values)
+        ys.append(float(q.answerable))
+    return np.asarray(xs), np.asarray(ys)
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The cut maximizing balanced accuracy (midpoint of the gap; ties to the lower cut)."""
+    values = np.unique(p)
+    cuts = np.concatenate([[0.0], (values[:-1] + values[1:]) / 2, [1.0]])
+    best = (-1.0, 0.5)
+    for cut in cuts:
+        answered = p >= cut
+        tpr = answered[y == 1].mean() if (y == 1).any() else 0.0
+        tnr = (~answered[y == 0]).mean() if (y == 0).any() else 0.0
+        score = (tpr + tnr) / 2
+        if score > best[0] + 1e-9:
+            best = (score, float(cut))
+    return best[1], best[0]
+
+
+def questions_from(cases: Sequence[GoldCase], calibration: Path) -> list[Question]:
+    found = [
+        Question(c.question, tuple(c.history), c.kind is not CaseKind.ABSTAIN)
+        for c in cases
+        if c.kind is CaseKind.ABSTAIN or c.evidence
+    ]
+    for line in calibration.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            found.append(Question(row["question"], (), bool(row["answerable"])))
+    return found
+
+
+def distractor_assistant(settings: Settings, beir: Path, folder: Path) -> Assistant:
+    corpus = write_distractor_corpus(settings.paths.corpus, beir, folder / "corpus", count=2000)
+    paths = settings.paths.model_copy(update={"corpus": corpus, "index": folder / "index"})
+    settings = settings.model_copy(update={"paths": paths})
+    assistant = Assistant(settings)
+    build_index(
+        load_corpus(corpus).documents, assistant_encoder(settings), settings, folder / "index"
+    )
+    return assistant.load(warm=False)
+
+
+def assistant_encoder(settings: Settings):
+    from s1assist.embedding import Encoder
+
+    return Encoder(settings.model)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=HERE / "gold.jsonl")
+    parser.add_argument("--calibration", type=Path, default=HERE / "calibration.jsonl")
+    parser.add_argument("--distractors", type=Path, default=None, help="a BEIR folder")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write fitted.json")
+    args = parser.parse_args()
+    settings = Settings()
+    assistant = Assistant(settings).load(warm=False)
+    cases = load_gold(args.gold, assistant.retriever.index.documents)
+    dev = [c for c in cases if c.split is Split.DEV]
+    test = [c for c in cases if c.split is Split.TEST]
+    fitted = load_fitted()
+    report: dict[str, object] = {}
+
+    rate, heading, text = fit_search(assistant, dev)
+    report["search"] = {
+        "aspect_heading": heading,
+        "aspect_text": text,
+        "dev_top3": round(rate, 4),
+        "test_top3": round(top3_rate(assistant, aspect_cases(test)), 4),
+        "unboosted_dev_top3": None,
+    }
+
+    model = fitted.sentence
+    groups = sentence_rows(assistant, dev, model)
+    weights = fit_listwise(groups)
+    model = Linear(FEATURES, tuple(float(w) for w in weights), 0.0)
+    report["sentence"] = {
+        "cases": len(groups),
+        "rows": sum(len(y) for _, y in groups),
+        "positives": int(sum(y.sum() for _, y in groups)),
+        "dev_lead_hit": round(lead_hit_rate(assistant, dev, model), 4),
+        "test_lead_hit": round(lead_hit_rate(assistant, test, model), 4),
+    }
+
+    questions = questions_from(dev, args.calibration)
+    x, y = coverage_rows(assistant, questions, model)
+    if args.distractors is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            big = distractor_assistant(settings, args.distractors, Path(folder))
+            big.retriever.boost = assistant.retriever.boost
+            xd, yd = coverage_rows(big, questions, model)
+        x, y = np.vstack([x, xd]), np.concatenate([y, yd])
+    weights_c, bias_c = fit_logistic(x, y)
+    answerable = Linear(COVERAGE_FEATURES, tuple(float(w) for w in weights_c), bias_c)
+    p = predict(answerable, COVERAGE_FEATURES, x.astype(np.float32))
+    cut, balanced = best_threshold(p, y)
+    report["answerable"] = {
+        "rows": int(len(y)),
+        "answerable": int(y.sum()),
+        "threshold": round(cut, 4),
+        "balanced_accuracy": round(balanced, 4),
+    }
+
+    row = {
+        "provenance": {
+            "command": "eval/fit_weights.py"
+            + (f" --distractors {args.distractors}" if args.distractors else ""),
+            "fitted_on": "eval/gold.jsonl split=dev and eval/calibration.jsonl; never split=test",
+            "report": report,
+        },
+        "search": {"aspect_heading": heading, "aspect_text": text},
+        "sentence": {
+            "features": list(model.features),
+            "weights": [round(w, 5) for w in model.weights],
+            "bias": round(model.bias, 5),
+        },
+        "answerable": {
+            "features": list(answerable.features),
+            "weights": [round(w, 5) for w in answerable.weights],
+            "bias": round(answerable.bias, 5),
+            "threshold": round(cut, 4),
+        },
+    }
+    print(json.dumps(report, indent=2))
+    if not args.dry_run:
+        tmp = FITTED.with_suffix(".tmp")
+        tmp.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(FITTED)
+        print(f"wrote {FITTED}")
+
+
+if __name__ == "__main__":
+    main()

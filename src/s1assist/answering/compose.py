@@ -1,0 +1,165 @@
+"""Question -> answer in one screen: analysis, evidence, scoring, abstention, selection, layout.
+
+The composer never retrieves: the chat hands it the hits for the (rewritten) question and,
+when the person describes a warning sign, the hits for that sign's topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from s1assist.answering.abstention import NOT_COVERED, Coverage, decide
+from s1assist.answering.evidence import Candidate, asks_for_advice, gather
+from s1assist.answering.layout import Part, arrange, disagreement, render
+from s1assist.answering.question import Question
+from s1assist.answering.scoring import Encode, IdfLookup, Scored, Vectors, score
+from s1assist.answering.selection import asked_section, select
+from s1assist.config import AnswerSettings
+from s1assist.fitted import Fitted
+from s1assist.types import Answer, BlockKind, Chunk, Document, Hit
+
+Sections = Mapping[tuple[str, str], Sequence[Chunk]]
+"""(doc_id, section heading) -> the passages of that section, in reading order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the composer needs besides the hits: embeddings, term weights, the corpus."""
+
+    encode: Encode
+    idf: IdfLookup
+    sections: Sections
+    documents: Mapping[str, Document]
+    fitted: Fitted
+    settings: AnswerSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """The chosen sentences of one question, before numbering."""
+
+    pool: tuple[Candidate, ...]
+    parts: tuple[Part, ...]
+    support: dict[int, float]
+    coverage: Coverage
+    conflict: tuple[int, int] | None
+
+
+def compose(
+    question: Question,
+    hits: Sequence[Hit],
+    reading: Reading,
+    *,
+    ask_vector: Vectors,
+    query_vector: Vectors,
+) -> Composition | None:
+    """The answer's sentences for `question`, or None when the sources don't cover it."""
+    settings = reading.settings
+    pool = tuple(
+        gather(
+            hits, reading.sections, question.aspect_terms, extra_sections=settings.extra_sections
+        )
+    )
+    if not pool:
+        return None
+    scored: Scored = score(
+        question,
+        pool,
+        reading.fitted.sentence,
+        ask_vector=ask_vector,
+        query_vector=query_vector,
+        encode=reading.encode,
+        idf=reading.idf,
+    )
+    coverage = decide(question, pool, scored, reading.idf, reading.fitted)
+    if not coverage.answerable:
+        return None
+    advice = asks_for_advice(question.ask)
+    chosen = asked_section(pool, scored, settings, advice=advice) or select(
+        pool, scored, settings, advice=advice
+    )
+    if not chosen:
+        return None
+    points = key_points(pool, scored, chosen[0], settings)
+    conflict = disagreement(pool, chosen, scored.vectors, settings.disagreement_similarity)
+    support = {i: float(scored.ask_similarity[i]) for i in range(len(pool))}
+    return Composition(pool, tuple(arrange(pool, chosen, points)), support, coverage, conflict)
+
+
+def key_points(
+    pool: Sequence[Candidate], scored: Scored, lead: int, settings: AnswerSettings
+) -> list[int]:
+    """The items of the best-scoring list on the asked point: the short items of one
+    section, when it has at least `settings.min_key_points` and its best item scores within
+    `settings.keep_margin` of the lead."""
+    lists: dict[tuple[str, str], list[int]] = {}
+    for i, candidate in enumerate(pool):
+        if candidate.item:
+            lists.setdefault((candidate.chunk.doc_id, candidate.chunk.section), []).append(i)
+    best = float(scored.scores[lead])
+    found: list[int] = []
+    top = 0.0
+    for members in lists.values():
+        if len(members) < settings.min_key_points:
+            continue
+        value = max(float(scored.scores[i]) for i in members)
+        if value >= best - settings.keep_margin and value > top:
+            top, found = value, sorted(members, key=lambda i: pool[i].start)
+    return found
+
+
+def answer(
+    question: Question,
+    query: str,
+    main: Composition | None,
+    warning: Composition | None,
+    reading: Reading,
+) -> Answer:
+    """The answer object: what the sources say about a warning sign first (its lead), then
+    the answer to what was asked; an abstention when neither is covered."""
+    shown = main or warning
+    if shown is None:
+        return abstained(question.text, query, 0.0)
+    # One pool, so the two compositions' sentences share citation numbers.
+    pool: list[Candidate] = []
+    parts: list[Part] = []
+    support: dict[int, float] = {}
+    seen: set[tuple[str, int]] = set()
+    conflict = None
+    for composition in (warning, main):
+        if composition is None:
+            continue
+        offset = len(pool)
+        pool += composition.pool
+        support.update({offset + i: s for i, s in composition.support.items()})
+        chosen = composition.parts[:1] if composition is warning else composition.parts
+        for part in chosen:
+            picks = tuple(offset + i for i in part.picks if composition.pool[i].key not in seen)
+            seen.update(pool[i].key for i in picks)
+            if picks:
+                kind = BlockKind.WARNING if composition is warning else part.kind
+                parts.append(Part(kind, picks))
+        if composition is main and composition.conflict is not None:
+            conflict = (offset + composition.conflict[0], offset + composition.conflict[1])
+    return render(
+        question.text,
+        query,
+        pool,
+        parts,
+        support,
+        reading.documents,
+        confidence=shown.coverage.probability,
+        conflict=conflict,
+    )
+
+
+def abstained(question: str, query: str, confidence: float) -> Answer:
+    return Answer(
+        question=question,
+        rewritten_query=query,
+        answer=NOT_COVERED,
+        abstained=True,
+        confidence=round(float(confidence), 4),
+        notice="",
+    )

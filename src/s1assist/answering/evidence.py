@@ -1,0 +1,150 @@
+"""Evidence gathering: the quotable sentences of the retrieved passages and their sections.
+
+The top passages are read whole, and so is every passage of their documents' sections that
+addresses the asked aspect: "When Surgical Intervention Is Necessary" is read for a surgery
+question even when the search ranked a symptoms passage of the same page higher. Each
+sentence keeps its exact span; a span is trimmed (never edited) past a leading "According
+to 2," and before trailing reference numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from s1assist.aspects import aspect_match
+from s1assist.sentences import is_bullet, sentence_spans, strip_bullet, word_count
+from s1assist.types import Chunk, Hit
+
+# "... foramen 1." and "... dislocations 2, 3, 4." end in reference numbers, not words.
+_TRAILING_REFS = re.compile(r"\s+\d{1,2}(?:,\s*\d{1,2})*\.?$")
+# "According to 2, the S1 nerve root ..." cites a reference by number; the claim follows it.
+_LEADING_REF = re.compile(
+    r"^(?:according to|as (?:shown|noted|reported) (?:in|by)) \d{1,2},\s+", re.I
+)
+# Sentences about the page rather than the subject ("This article examines ...").
+_META = re.compile(r"^(?:this|the following|in this) (?:article|page|post|section|guide)\b", re.I)
+# A sentence that leans on the one before it for its subject.
+_DANGLING = re.compile(
+    r"^(?:it|this|these|those|they|that|such|for this|for these|the study|however, (?:it|this|"
+    r"these|the study)|in (?:these|such) cases|additionally, (?:it|this|they))\b",
+    re.IGNORECASE,
+)
+# Generic advice that pads an answer unless the person asked about seeing someone.
+_FILLER = re.compile(
+    r"\b(?:talk|speak) (?:to|with) (?:your|a) (?:doctor|physician|healthcare)|"
+    r"\bconsult (?:your|a)\b|"
+    r"\bshould not be ignored\b|\brelief is possible\b|\bspecific to your needs\b|"
+    r"\bbefore starting any new\b",
+    re.IGNORECASE,
+)
+_MIN_WORDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A quotable sentence of a passage; `start`/`end` index the cleaned document."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    text: str
+    position: int
+    """The sentence's place in its passage, 0 for the first."""
+    hit_rank: int
+    """Rank of the passage in the search, 0 for a passage read for its section."""
+    context: float
+    """How well the whole passage matches the query (its dense score)."""
+    dangling: bool = False
+    filler: bool = False
+    item: bool = False
+    """A short list item ("Herniated discs"), quotable only as a key point."""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.chunk.doc_id, self.start)
+
+
+def gather(
+    hits: Sequence[Hit],
+    sections: Mapping[tuple[str, str], Sequence[Chunk]],
+    aspect_terms: frozenset[str],
+    *,
+    extra_sections: int,
+) -> list[Candidate]:
+    """Candidates from `hits`, then from the passages of up to `extra_sections` sections of
+    the hits' documents whose heading addresses the aspect (`sections` maps (doc, heading)
+    to its passages)."""
+    known = [h.dense_score for h in hits if h.dense_score is not None]
+    floor = min(known) if known else 0.0
+    found: list[Candidate] = []
+    seen_chunks: set[str] = set()
+    for hit in hits:
+        context = floor if hit.dense_score is None else hit.dense_score
+        found += _sentences(hit.chunk, hit.rank, context)
+        seen_chunks.add(hit.chunk.chunk_id)
+    if aspect_terms and extra_sections:
+        added = 0
+        for (doc_id, heading), chunks in sections.items():
+            if added == extra_sections:
+                break
+            if doc_id not in {h.chunk.doc_id for h in hits} or not aspect_match(
+                heading, aspect_terms
+            ):
+                continue
+            fresh = [c for c in chunks if c.chunk_id not in seen_chunks]
+            if not fresh:
+                continue
+            added += 1
+            for chunk in fresh:
+                found += _sentences(chunk, 0, floor)
+                seen_chunks.add(chunk.chunk_id)
+    unique: dict[tuple[str, int], Candidate] = {}
+    for candidate in found:
+        unique.setdefault(candidate.key, candidate)
+    return list(unique.values())
+
+
+def _sentences(chunk: Chunk, rank: int, context: float) -> list[Candidate]:
+    found: list[Candidate] = []
+    text = chunk.text
+    for position, (start, end) in enumerate(sentence_spans(text)):
+        item = is_bullet(text[start:end])
+        start = strip_bullet(text, start, end)
+        lead = _LEADING_REF.match(text, start, end)
+        if lead:
+            start = lead.end()
+        quote = text[start:end]
+        trailing = _TRAILING_REFS.search(quote)
+        if trailing:
+            end = start + trailing.start()
+            quote = text[start:end]
+        if not quote or quote.endswith((":", "?")) or _META.match(quote):
+            continue
+        short = word_count(quote) < _MIN_WORDS
+        if short and not item:
+            continue
+        shown = quote if quote[-1] in ".!?" else quote + "."
+        found.append(
+            Candidate(
+                chunk=chunk,
+                start=chunk.start + start,
+                end=chunk.start + end,
+                text=shown[0].upper() + shown[1:],
+                position=position,
+                hit_rank=rank,
+                context=context,
+                dangling=bool(_DANGLING.match(quote)),
+                filler=bool(_FILLER.search(quote)),
+                item=short,
+            )
+        )
+    return found
+
+
+def asks_for_advice(question: str) -> bool:
+    """True when the person asks whom to see, so advice to see a doctor is not filler."""
+    return bool(
+        re.search(r"\b(?:doctor|gp|physician|specialist|see someone|who should)\b", question, re.I)
+    )

@@ -1,0 +1,201 @@
+"""Red flags in the user's own words, by rule, independent of what retrieval finds.
+
+A flag needs the person to be describing themselves (I, my, me) or a present complaint;
+"Does S1 damage affect bladder control?" asks about knowledge and raises nothing. The rules
+know everyday wording ("wet myself", "numb down there", "a temperature of 38.5"), and a
+denial ("no fever", "my temperature is normal") or a past, resolved sign raises nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+NOTICE = "This is information from the documents cited, not medical advice."
+
+
+class RedFlag(StrEnum):
+    BLADDER_BOWEL = "bladder_bowel"
+    SADDLE_NUMBNESS = "saddle_numbness"
+    BILATERAL_WEAKNESS = "bilateral_weakness"
+    PROGRESSIVE_WEAKNESS = "progressive_weakness"
+    FEVER = "fever"
+    CANCER_HISTORY = "cancer_history"
+    MAJOR_TRAUMA = "major_trauma"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    flag: RedFlag
+    pattern: re.Pattern[str]
+    sign: str
+    """What the person describes, as the notice names it."""
+    meaning: str
+    """Why it is urgent; flags that share a meaning share one clause of the notice."""
+    topic: str
+    """What to look up in the sources about this sign."""
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_CAUDA_EQUINA = (
+    "can be a sign of cauda equina syndrome, a compression of the nerves at the base of the "
+    "spine that needs emergency assessment"
+)
+_CANT = r"(?:can'?t|cannot|can not|couldn'?t|unable to|not able to|haven'?t been able to)"
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        RedFlag.BLADDER_BOWEL,
+        _rx(
+            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b[^.?!]{{0,30}}\b(?:bladder|"
+            r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
+            r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
+            rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)"
+        ),
+        "new loss of bladder or bowel control",
+        _CAUDA_EQUINA,
+        "cauda equina syndrome bladder and bowel function",
+    ),
+    _Rule(
+        RedFlag.SADDLE_NUMBNESS,
+        _rx(
+            r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|pins and needles|"
+            r"tingl\w*)[^.?!]{0,40}\b(?:groin|saddle|genital\w*|private\w*|inner thighs?|"
+            r"back passage|anus|between (?:my|the) legs|perine\w*|bum|buttocks both|down there)|"
+            r"\b(?:groin|saddle|genital\w*|inner thighs?|back passage|bum|down there)\b[^.?!]{0,30}"
+            r"\b(?:numb\w*|no feeling|tingl\w*)|"
+            rf"(?:{_CANT}|don'?t|do not) feel (?:anything |much |it |a thing )?(?:when|as|while) "
+            r"I wipe|(?:numb\w*|no feeling|no sensation) when I wipe"
+        ),
+        "numbness in the groin, genitals or saddle area",
+        _CAUDA_EQUINA,
+        "cauda equina syndrome numbness in the saddle area",
+    ),
+    _Rule(
+        RedFlag.BILATERAL_WEAKNESS,
+        _rx(
+            r"\bboth (?:my )?legs?\b[^.?!]{0,40}\b(?:weak\w*|gave way|give way|giving (?:way|out)|"
+            r"buckl\w*|collaps\w*|went weak|numb)|\b(?:weak\w*|numb\w*) in both (?:my )?legs|"
+            r"\blegs both (?:went|are|feel|gave)\b|\bmy legs (?:just |suddenly |both )?(?:gave "
+            r"way|gave out|give way|keep giving (?:way|out)|are giving (?:way|out)|buckled|"
+            r"collapsed|went weak|are weak|feel weak)"
+        ),
+        "weakness in both legs",
+        _CAUDA_EQUINA,
+        "cauda equina syndrome weakness in both legs",
+    ),
+    _Rule(
+        RedFlag.PROGRESSIVE_WEAKNESS,
+        _rx(
+            r"(?:weak\w*|foot drop|drop foot|foot (?:is |keeps )?(?:dropping|drops|slapping)|"
+            r"dropping foot|giving out)[^.?!]{0,60}\b(?:getting worse|worse (?:every|each|by)|"
+            r"worsening|keeps? spreading|spreading|progress\w*|more and more|increasing)|"
+            r"(?:getting|growing|becoming|more and more|increasingly|progressively) weaker|"
+            r"(?:worsening|progressive|increasing) (?:weakness|foot drop)"
+        ),
+        "weakness or foot drop that is getting worse",
+        "needs prompt medical assessment; progressive neurological deficits can call for "
+        "urgent surgery",
+        "rapidly progressive neurological deficits worsening foot drop muscle weakness",
+    ),
+    _Rule(
+        RedFlag.FEVER,
+        _rx(
+            r"\b(?:i'?ve got|i have|i'?ve had|i had|i'?m|with|running|got|getting|having)\b"
+            r"[^.?!]{0,20}\b(?:fever\w*|(?:high )?temperature|temp\b|chills|night sweats|sweats|"
+            r"shivers|rigors)|\b(?:fever|temperature|temp)\b[^.?!]{0,15}\b(?:3[89]|4[01])(?:[.,]"
+            r"\d)?\b|\b(?:3[89]|4[01])(?:[.,]\d)?\s*(?:°\s*c?|degrees)|\b10[0-4](?:\.\d)?\s*"
+            r"(?:°\s*f?|degrees f|f\b)|\bfeverish\b|\bhigh temperature\b"
+        ),
+        "fever with back pain",
+        "can be a sign of a spinal infection and needs urgent medical assessment",
+        "fever spinal infection",
+    ),
+    _Rule(
+        RedFlag.CANCER_HISTORY,
+        _rx(
+            r"\b(?:i|i'?ve|i'?m|my)\b[^.?!]{0,40}\b(?:cancer|tumou?r|malignan\w*|lymphoma|"
+            r"myeloma|metasta\w*|chemo\w*)"
+        ),
+        "new back pain with a history of cancer",
+        "needs prompt medical assessment to rule out spread to the spine",
+        "history of cancer spread to the spine",
+    ),
+    _Rule(
+        RedFlag.MAJOR_TRAUMA,
+        _rx(
+            r"\b(?:i|i'?ve)\s+(?:fell|fallen|came off|was thrown|was hit|crashed|had a (?:bad )?"
+            r"fall)|\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
+            r"collision)|\bfell (?:off|from|down)\b|\bhit by a (?:car|vehicle|truck)|"
+            r"\bcame off my|\ba (?:bad|big|hard|heavy) fall\b"
+        ),
+        "back pain after a major fall or accident",
+        "needs urgent assessment for a fracture or nerve injury",
+        "traumatic injury of the lumbosacral spine",
+    ),
+)
+# Words that show a sign is in the past and resolved, or denied, not a current complaint.
+_RESOLVED = _rx(
+    r"\b(?:gone|went away|resolved|no longer|last (?:month|year)|every time|years ago|"
+    r"(?:is|was|are) normal|getting better|improving|improved)\b"
+)
+_DENIED = _rx(r"\b(?:no|not|without|never|n't|normal|don'?t have)\b")
+_FIRST_PERSON = _rx(r"\b(?:i|i'?m|i'?ve|i'?d|me|my|myself)\b")
+# Signs whose rule is read in the clause that matched: a denial there cancels it.
+_DENIABLE = frozenset({RedFlag.FEVER, RedFlag.PROGRESSIVE_WEAKNESS, RedFlag.SADDLE_NUMBNESS})
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyCheck:
+    flags: tuple[RedFlag, ...]
+    urgent_notice: str
+    """Empty when no flag is raised."""
+    topics: tuple[str, ...] = ()
+    """What to look up in the sources about the signs, one per distinct meaning."""
+
+
+def check(text: str) -> SafetyCheck:
+    """The red flags `text` describes, and the notice that must lead the answer."""
+    if not _FIRST_PERSON.search(text):
+        return SafetyCheck((), "")
+    found = [rule for rule in _RULES if _raises(rule, text)]
+    if not found:
+        return SafetyCheck((), "")
+    # One clause per meaning: bladder loss and saddle numbness share cauda equina's.
+    meanings: dict[str, list[_Rule]] = {}
+    for rule in found:
+        meanings.setdefault(rule.meaning, []).append(rule)
+    clauses = [
+        f"{_joined([r.sign for r in rules])} {meaning}." for meaning, rules in meanings.items()
+    ]
+    warnings = " ".join(clause[0].upper() + clause[1:] for clause in clauses)
+    notice = f"URGENT: {warnings} Seek urgent medical care now (emergency services if severe)."
+    topics = tuple(rules[0].topic for rules in meanings.values())
+    return SafetyCheck(tuple(rule.flag for rule in found), notice, topics)
+
+
+def _raises(rule: _Rule, text: str) -> bool:
+    match = rule.pattern.search(text)
+    if match is None:
+        return False
+    if rule.flag in _DENIABLE:
+        clause = _clause(text, match.start(), match.end())
+        if _RESOLVED.search(clause) or (rule.flag is RedFlag.FEVER and _DENIED.search(clause)):
+            return False
+    return not (rule.flag is RedFlag.FEVER and _RESOLVED.search(text))
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around a match: from the previous to the next sentence or clause break."""
+    left = max(text.rfind(mark, 0, start) for mark in ".?!;,") + 1
+    right = min((i for i in (text.find(m, end) for m in ".?!;,") if i >= 0), default=len(text))
+    return text[left:right]
+
+
+def _joined(signs: list[str]) -> str:
+    if len(signs) == 1:
+        return signs[0]
+    return f"{', '.join(signs[:-1])} or {signs[-1]}"

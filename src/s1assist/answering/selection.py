@@ -1,0 +1,138 @@
+"""Sentence selection: a lead that answers what was asked, then what adds to it.
+
+The lead is the best-scoring whole sentence. A sentence that opens with a reference to the
+one before it ("It is also ...", "These cells ...") is only read right after that sentence,
+from the same passage; generic advice ("talk to your doctor") is left out unless asked for;
+a general web page adds only what the better sources have not said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from s1assist.answering.evidence import Candidate
+from s1assist.answering.scoring import FEATURES, Scored
+from s1assist.config import AnswerSettings
+from s1assist.types import SourceKind
+
+
+def select(
+    pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
+) -> list[int]:
+    """Indexes into `pool`: the lead first, each dangling sentence right after the one it
+    continues, the rest in score order."""
+    scores = scored.scores
+    usable = [
+        i
+        for i in np.argsort(-scores, kind="stable").tolist()
+        if not pool[i].item and (advice or not pool[i].filler)
+    ]
+    if not usable:
+        return []
+    by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}
+    lead: list[int] = []
+    for i in usable:
+        lead = _with_antecedent(i, pool, by_position)
+        if lead:
+            break
+    if not lead:
+        return []
+    best = float(scores[lead[-1]])
+    chosen = list(lead)
+    for i in usable:
+        if len(chosen) >= settings.max_sentences:
+            break
+        if i in chosen:
+            continue
+        margin = (
+            settings.min_margin if len(chosen) < settings.min_sentences else settings.keep_margin
+        )
+        if float(scores[i]) < best - margin:
+            break
+        group = _with_antecedent(i, pool, by_position, chosen)
+        if not group or len(chosen) + len(group) > settings.max_sentences:
+            continue
+        if any(_redundant(j, chosen, pool, scored, settings) for j in group):
+            continue
+        chosen += [j for j in group if j not in chosen]
+    return chosen
+
+
+def asked_section(
+    pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
+) -> list[int]:
+    """When a section's heading asks the question ("What does the S1 nerve control?"), its
+    first sentences in reading order; empty when no heading does, or when that section's
+    best sentence is not among the best (a general web page's FAQ heading does not
+    override a better source that answers)."""
+    column = FEATURES.index("heading_similarity")
+    best = float(scored.scores.max())
+    sections: dict[tuple[str, str], list[int]] = {}
+    for i, candidate in enumerate(pool):
+        if float(scored.features[i, column]) >= settings.heading_match and not candidate.item:
+            sections.setdefault((candidate.chunk.doc_id, candidate.chunk.section), []).append(i)
+    ranked = sorted(
+        sections.values(), key=lambda members: -float(scored.features[members[0], column])
+    )
+    for members in ranked:
+        if max(float(scored.scores[i]) for i in members) < best - settings.keep_margin:
+            continue
+        chosen: list[int] = []
+        for i in sorted(members, key=lambda i: pool[i].start):
+            if pool[i].filler and not advice:
+                continue
+            if (
+                chosen
+                and float((scored.vectors[chosen] @ scored.vectors[i]).max())
+                > settings.max_redundancy
+            ):
+                continue
+            chosen.append(i)
+            if len(chosen) == settings.max_sentences:
+                break
+        if chosen:
+            return chosen
+    return []
+
+
+def _with_antecedent(
+    i: int,
+    pool: Sequence[Candidate],
+    by_position: dict[tuple[str, int], int],
+    chosen: Sequence[int] = (),
+) -> list[int]:
+    """`[i]`, or `[antecedent, i]` for a dangling sentence whose antecedent is quotable;
+    empty when it dangles with nothing to lean on."""
+    candidate = pool[i]
+    if not candidate.dangling:
+        return [i]
+    before = by_position.get((candidate.chunk.chunk_id, candidate.position - 1))
+    if before is None or pool[before].item:
+        return []
+    if before in chosen:
+        return [i]
+    if pool[before].dangling:
+        return []
+    return [before, i]
+
+
+def _redundant(
+    i: int,
+    chosen: Sequence[int],
+    pool: Sequence[Candidate],
+    scored: Scored,
+    settings: AnswerSettings,
+) -> bool:
+    similarity = scored.vectors[list(chosen)] @ scored.vectors[i]
+    if float(similarity.max()) > settings.max_redundancy:
+        return True
+    # A web page only adds what a better source has not already said.
+    if pool[i].chunk.kind is SourceKind.WEB_PAGE:
+        better = [
+            k for k, j in enumerate(chosen) if pool[j].chunk.kind.rank < SourceKind.WEB_PAGE.rank
+        ]
+        if better and float(similarity[better].max()) > settings.tier_redundancy:
+            return True
+    return False

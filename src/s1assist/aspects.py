@@ -1,0 +1,170 @@
+"""What a question asks about its subject (treatment, surgery, recovery, ...), by cue words.
+
+Shared by retrieval (a passage whose heading or words address the asked aspect ranks
+higher) and answering (a sentence must bear on the asked aspect). The cues are the words
+people use to ask ("how long", "get rid of") and the words the corpus uses to answer
+("recovery", "months"); both sides are matched on stems, so "heals" meets "healing".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from s1assist.lexical import tokenize
+
+
+class Aspect(StrEnum):
+    """The kinds of thing a question can ask about a subject."""
+
+    TREATMENT = "treatment"
+    SURGERY = "surgery"
+    MEDICINE = "medicine"
+    EXERCISE = "exercise"
+    RECOVERY = "recovery"
+    CAUSE = "cause"
+    SYMPTOM = "symptom"
+    DIAGNOSIS = "diagnosis"
+    ANATOMY = "anatomy"
+    DEFINITION = "definition"
+    COMPARISON = "comparison"
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    asks: str
+    """A pattern of the words that ask for this aspect."""
+    answers: str
+    """Words a passage uses when it addresses this aspect (stemmed on use)."""
+
+
+_CUES: dict[Aspect, _Cues] = {
+    Aspect.SURGERY: _Cues(
+        r"\bsurg\w*|\boperat\w*|\bmicrodiscectom\w*|\blaminectom\w*|\bdecompress\w*|"
+        r"\bforaminotom\w*|\bfusion\b|\bgo under the knife\b",
+        "surgery surgical microdiscectomy laminectomy decompression foraminotomy fusion "
+        "operation surgically",
+    ),
+    Aspect.MEDICINE: _Cues(
+        r"\bmedicin\w*|\bmedicat\w*|\bdrugs?\b|\bpills?\b|\bpainkillers?\b|\btablets?\b|"
+        r"\bwhat (?:can|should) i take\b|\bnsaids?\b|\bsteroids?\b|\bibuprofen\b|"
+        r"\bgabapentin\b|\bpregabalin\b|\banti-?inflammator\w*|\bprescri\w*",
+        "nsaids medications medication drugs gabapentin pregabalin steroids steroid "
+        "corticosteroid relaxants anti-inflammatory opioid painkillers diclofenac ketoprofen",
+    ),
+    Aspect.EXERCISE: _Cues(
+        r"\bexercis\w*|\bstretch\w*|\bphysio\w*|\byoga\b|\bworkouts?\b|\bstrengthen\w*|"
+        r"\bphysical therap\w*",
+        "exercises exercise stretching strengthening physical therapy therapist yoga core "
+        "stabilization",
+    ),
+    Aspect.TREATMENT: _Cues(
+        r"\btreat\w*|\btherap\w*|\bfix\w*|\bcure\w*|\bmanag\w*|\bhelps?\b|\breliev\w*|"
+        r"\brelief\b|\bget rid of\b|\bwhat (?:can|should) (?:i|you|we) do\b|\bremed\w*|"
+        r"\bease\b|\boptions?\b|\binjections?\b",
+        "treatment treatments treat treated therapy conservative management relief injection "
+        "nsaids physical therapy medications",
+    ),
+    Aspect.RECOVERY: _Cues(
+        r"\bhow long\b|\bheal\w*|\brecover\w*|\bprognos\w*|\bpermanent\w*|\bget better\b|"
+        r"\bgo away\b|\boutlook\b|\bregenerat\w*|\bregrow\w*|\bgrow back\b|\bcome back\b|"
+        r"\brepair\w*|\bforever\b|\blast\b|\bhow fast\b",
+        "recovery recover heal healing prognosis months weeks regeneration regenerating "
+        "permanent outcome improvement return lasting",
+    ),
+    Aspect.CAUSE: _Cues(
+        r"\bcaus\w*|\bwhy\b|\breasons?\b|\bhow do (?:you|people|i) get\b|\bleads? to\b|"
+        r"\bdue to\b|\btrigger\w*|\bresult of\b",
+        "cause causes caused due compression result resulting herniated stenosis",
+    ),
+    Aspect.SYMPTOM: _Cues(
+        r"\bsymptoms?\b|\bsigns?\b|\bfeel\w*|\bfelt\b|\bwhat happens\b|\bexperienc\w*|"
+        r"\bpresents?\b|\bhurts?\b|\bdebilitat\w*|\bdamaged?\b",
+        "symptoms symptom pain numbness tingling weakness reflex sensation burning felt experience",
+    ),
+    Aspect.DIAGNOSIS: _Cues(
+        r"\bdiagnos\w*|\btests?\b|\bmri\b|\bscans?\b|\bx-?rays?\b|\bimaging\b|\bconfirm\w*|"
+        r"\bshow (?:up )?on\b|\bdetect\w*|\bexam\w*|\bemg\b|\btell if\b",
+        "diagnosis diagnose diagnosed test tests mri imaging x-rays exam examination "
+        "electrodiagnostic confirm",
+    ),
+    Aspect.ANATOMY: _Cues(
+        r"\bcontrols?\b|\bsuppl\w*|\binnervat\w*|\bwhere (?:is|does|are)\b|\blocat\w*|"
+        r"\bdistribut\w*|\bfunction\w*|\bmuscles?\b|\bpart of\b|\bform\w*|\bexits?\b|"
+        r"\bdermatome\b|\bwhat does (?:the )?[\w -]+ do\b",
+        "innervate innervates innervating supplies supply controls control distributed "
+        "located plexus muscles formation function",
+    ),
+    Aspect.COMPARISON: _Cues(
+        r"\bsame as\b|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bcompar\w*|\brelated to\b",
+        "same different difference related",
+    ),
+    Aspect.DEFINITION: _Cues(
+        r"^\s*(?:what(?:'s| is| are)\b(?! the (?:best|usual|success))|define\b|meaning of\b)",
+        "refers known characterized defined",
+    ),
+}
+# A treatment question also accepts the narrower aspects' words (not the other way round:
+# a surgery question is not answered by a passage on physical therapy).
+_RELATED: dict[Aspect, tuple[Aspect, ...]] = {
+    Aspect.TREATMENT: (Aspect.SURGERY, Aspect.MEDICINE, Aspect.EXERCISE),
+}
+_YES_NO = re.compile(
+    r"^\s*(?:is|are|can|could|does|do|did|will|would|should|has|have|may|might|must|am)\b",
+    re.IGNORECASE,
+)
+# A duration or a rate: what "how long" and "how fast" ask for.
+_DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|several|few|many)\b[\w\s-]{0,20}?"
+    r"\b(?:days?|weeks?|months?|years?|millimet\w+)\b",
+    re.IGNORECASE,
+)
+_HOW_LONG = re.compile(r"\bhow (?:long|fast|soon|quickly)\b|\bwhen will\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[tuple[Aspect, re.Pattern[str], frozenset[str]], ...]:
+    return tuple(
+        (aspect, re.compile(cues.asks, re.IGNORECASE), frozenset(tokenize(cues.answers)))
+        for aspect, cues in _CUES.items()
+    )
+
+
+def asked_aspects(question: str) -> tuple[Aspect, ...]:
+    """The aspects `question` asks about, most specific first (SURGERY before TREATMENT)."""
+    return tuple(aspect for aspect, asks, _ in _compiled() if asks.search(question))
+
+
+def ask_cues(text: str) -> str:
+    """`text` without the words that ask for an aspect: what remains names the subject."""
+    for _, asks, _ in _compiled():
+        text = asks.sub(" ", text)
+    return text
+
+
+def is_yes_no(question: str) -> bool:
+    """True for a question that a yes or a no answers ("Is surgery needed ...?")."""
+    return bool(_YES_NO.match(question))
+
+
+def asks_duration(question: str) -> bool:
+    return bool(_HOW_LONG.search(question))
+
+
+def has_duration(text: str) -> bool:
+    return bool(_DURATION.search(text))
+
+
+def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
+    """The stemmed words a passage uses when it addresses any of `aspects`."""
+    wanted = {a for aspect in aspects for a in (aspect, *_RELATED.get(aspect, ()))}
+    return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
+
+
+def aspect_match(text: str, terms: frozenset[str]) -> float:
+    """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
+    if not terms:
+        return 0.0
+    return 1.0 if terms.intersection(tokenize(text)) else 0.0
