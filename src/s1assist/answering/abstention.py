@@ -10,16 +10,18 @@ the five seed pages to a corpus with hundreds of documents added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from s1assist.answering.evidence import Candidate
-from s1assist.answering.question import Question
+from s1assist.answering.question import Question, specificity
 from s1assist.answering.scoring import FEATURES as SENTENCE_FEATURES
 from s1assist.answering.scoring import IdfLookup, Scored, coverage, predict
 from s1assist.fitted import Fitted
+from s1assist.lexical import tokenize
 
 FEATURES: tuple[str, ...] = (
     "best_score",
@@ -27,9 +29,23 @@ FEATURES: tuple[str, ...] = (
     "subject_in_evidence",
     "subject_known",
     "unknown_subject",
+    "other_entity",
     "aspect_in_evidence",
 )
 _TOP = 3
+# Words with their hyphen and slash compounds whole: "l5-s1" is not "l5".
+_WORDS = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
+# Nouns that a name stands before: "median nerve", "knee joint", "carpal tunnel syndrome".
+_HEADS = frozenset(
+    """nerve nerves root roots joint joints radiculopathy dermatome syndrome disorder replacement
+    impingement entrapment tendon tendons ligament tunnel plexus vertebra""".split()
+)
+# Words before a head that describe rather than name it.
+_NOT_NAMES = frozenset(
+    """a an the my your his her their this that these those its our same one which what whose
+    pinched trapped compressed damaged irritated injured inflamed affected painful sore
+    sciatic main other each every any""".split()
+)
 NOT_COVERED = (
     "My sources don't cover this. I can answer questions about the S1 nerve root, sciatica, "
     "S1 radiculopathy, the SI joint, and their treatment and recovery."
@@ -70,8 +86,31 @@ def signals(
         coverage(subject, top_text) if subject else 1.0,
         known / total if total else 1.0,
         max((w for t, w in subject.items() if idf(t) is None), default=0.0),
+        other_entity(question.ask, pool),
         aspect,
     )
+
+
+def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
+    """How specific the most specific name in the ask is that the evidence never uses as a
+    word of its own: "median" of "the median nerve", or "L5" of "the L5 nerve root" when the
+    evidence has L5 only inside "L5-S1" (a name is the word before a head noun such as
+    nerve, joint or syndrome)."""
+    words = _WORDS.findall(ask.lower())
+    names = {
+        before
+        for before, head in zip(words, words[1:], strict=False)
+        if head in _HEADS and before not in _NOT_NAMES
+    }
+    if not names:
+        return 0.0
+    seen: set[str] = set()
+    for candidate in pool:
+        for text in (candidate.text, candidate.chunk.section, candidate.chunk.title):
+            seen.update(_WORDS.findall(text.lower()))
+    seen_stems = {stem for word in seen if "-" not in word and "/" not in word for stem in tokenize(word)}
+    missing = [specificity(name) for name in names if not set(tokenize(name)) <= seen_stems]
+    return max(missing, default=0.0)
 
 
 def decide(

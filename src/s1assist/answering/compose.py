@@ -45,6 +45,11 @@ class Composition:
     coverage: Coverage
     conflict: tuple[int, int] | None
 
+    @property
+    def answered(self) -> bool:
+        """False when the sources don't cover the question (the parts are then empty)."""
+        return bool(self.parts)
+
 
 def compose(
     question: Question,
@@ -54,7 +59,8 @@ def compose(
     ask_vector: Vectors,
     query_vector: Vectors,
 ) -> Composition | None:
-    """The answer's sentences for `question`, or None when the sources don't cover it."""
+    """The answer's sentences for `question` (none when the sources don't cover it), or
+    None when nothing was found at all."""
     settings = reading.settings
     pool = tuple(
         gather(
@@ -74,13 +80,13 @@ def compose(
     )
     coverage = decide(question, pool, scored, reading.idf, reading.fitted)
     if not coverage.answerable:
-        return None
+        return Composition(pool, (), {}, coverage, None)
     advice = asks_for_advice(question.ask)
     chosen = asked_section(pool, scored, settings, advice=advice) or select(
         pool, scored, settings, advice=advice
     )
     if not chosen:
-        return None
+        return Composition(pool, (), {}, coverage, None)
     points = key_points(pool, scored, chosen[0], settings)
     conflict = disagreement(pool, chosen, scored.vectors, settings.disagreement_similarity)
     support = {i: float(scored.ask_similarity[i]) for i in range(len(pool))}
@@ -118,9 +124,9 @@ def answer(
 ) -> Answer:
     """The answer object: what the sources say about a warning sign first (its lead), then
     the answer to what was asked; an abstention when neither is covered."""
-    shown = main or warning
+    shown = next((c for c in (main, warning) if c is not None and c.answered), None)
     if shown is None:
-        return abstained(question.text, query, 0.0)
+        return abstained(question.text, query, main.coverage.probability if main else 0.0)
     # One pool, so the two compositions' sentences share citation numbers.
     pool: list[Candidate] = []
     parts: list[Part] = []
@@ -128,7 +134,7 @@ def answer(
     seen: set[tuple[str, int]] = set()
     conflict = None
     for composition in (warning, main):
-        if composition is None:
+        if composition is None or not composition.answered:
             continue
         offset = len(pool)
         pool += composition.pool
