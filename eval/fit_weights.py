@@ -161,10 +161,21 @@ def sentence_rows(assistant: Assistant, cases: Sequence[GoldCase], model: Linear
     for case in cases:
         if not case.evidence or case.kind is CaseKind.ABSTAIN:
             continue
-        _, pool, scored = scored_pool(assistant, case.question, case.history, model)
+        asked, pool, scored = scored_pool(assistant, case.question, case.history, model)
         if scored is None:
             continue
         labels = [float(overlaps_any(case.evidence, c.chunk.doc_id, c.start, c.end)) for c in pool]
+        # Train on what selection chooses from: the sentences that bear on the asked aspect.
+        bears = scored.bears_on_aspect(asked)
+        keep = bears if any(bears[i] and not pool[i].item for i in range(len(pool))) else None
+        if keep is not None:
+            labels = [label for label, kept in zip(labels, keep, strict=True) if kept]
+            scored = Scored(
+                scored.features[keep],
+                scored.vectors[keep],
+                scored.ask_similarity[keep],
+                scored.scores[keep],
+            )
         if not any(labels):
             continue  # retrieval missed: nothing to learn about sentences here
         groups.append((scored.features.astype(np.float64), np.asarray(labels)))
@@ -176,11 +187,14 @@ def lead_hit_rate(assistant: Assistant, cases: Sequence[GoldCase], model: Linear
     for case in cases:
         if not case.evidence or case.kind is CaseKind.ABSTAIN:
             continue
-        _, pool, scored = scored_pool(assistant, case.question, case.history, model)
+        asked, pool, scored = scored_pool(assistant, case.question, case.history, model)
         total += 1
         if scored is None:
             continue
         quotable = [i for i, c in enumerate(pool) if not c.item]
+        bears = scored.bears_on_aspect(asked).tolist()
+        if any(bears[i] for i in quotable):
+            quotable = [i for i in quotable if bears[i]]
         if not quotable:
             continue
         best = max(quotable, key=lambda i: scored.scores[i])
@@ -205,18 +219,21 @@ def coverage_rows(assistant: Assistant, questions: Sequence[Question], model: Li
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """The cut maximizing balanced accuracy (midpoint of the gap; ties to the lower cut)."""
+    """The lowest cut within one question's worth of the best balanced accuracy (cuts at
+    midpoints between scores). Ties go low: a needless abstention hides sources that
+    answer, while an answer shows cited quotes a reader can judge."""
     values = np.unique(p)
     cuts = np.concatenate([[0.0], (values[:-1] + values[1:]) / 2, [1.0]])
-    best = (-1.0, 0.5)
+    scored = []
     for cut in cuts:
         answered = p >= cut
         tpr = answered[y == 1].mean() if (y == 1).any() else 0.0
         tnr = (~answered[y == 0]).mean() if (y == 0).any() else 0.0
-        score = (tpr + tnr) / 2
-        if score > best[0] + 1e-9:
-            best = (score, float(cut))
-    return best[1], best[0]
+        scored.append(((tpr + tnr) / 2, float(cut)))
+    best = max(score for score, _ in scored)
+    slack = 1 / (2 * min((y == 1).sum(), (y == 0).sum()))
+    cut = min(cut for score, cut in scored if score >= best - slack)
+    return cut, best
 
 
 def questions_from(cases: Sequence[GoldCase], calibration: Path) -> list[Question]:

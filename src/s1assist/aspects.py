@@ -81,7 +81,7 @@ _CUES: dict[Aspect, _Cues] = {
     ),
     Aspect.SYMPTOM: _Cues(
         r"\bsymptoms?\b|\bsigns?\b|\bfeel\w*|\bfelt\b|\bwhat happens\b|\bexperienc\w*|"
-        r"\bpresents?\b|\bhurts?\b|\bdebilitat\w*|\bdamaged?\b",
+        r"\bpresents?\b|\bhurts?\b|\bdebilitat\w*|\bwhen (?:it'?s|it is|they'?re) damaged\b",
         "symptoms symptom pain numbness tingling weakness reflex sensation burning felt experience",
     ),
     Aspect.DIAGNOSIS: _Cues(
@@ -111,6 +111,7 @@ _CUES: dict[Aspect, _Cues] = {
 _RELATED: dict[Aspect, tuple[Aspect, ...]] = {
     Aspect.TREATMENT: (Aspect.SURGERY, Aspect.MEDICINE, Aspect.EXERCISE),
 }
+_FORMS = frozenset({Aspect.DEFINITION, Aspect.COMPARISON})
 _YES_NO = re.compile(
     r"^\s*(?:is|are|can|could|does|do|did|will|would|should|has|have|may|might|must|am)\b",
     re.IGNORECASE,
@@ -158,8 +159,9 @@ def has_duration(text: str) -> bool:
 
 
 def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
-    """The stemmed words a passage uses when it addresses any of `aspects`."""
-    wanted = {a for aspect in aspects for a in (aspect, *_RELATED.get(aspect, ()))}
+    """The stemmed words a passage uses when it addresses any of `aspects`; a definition or a
+    comparison is a form of answer, not a topic, and brings no words of its own."""
+    wanted = {a for aspect in aspects for a in (aspect, *_RELATED.get(aspect, ()))} - _FORMS
     return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
 
 

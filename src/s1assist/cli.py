@@ -206,16 +206,52 @@ def evaluate(
         Path | None, typer.Option(help="Write eval.json, eval.md and eval.png to this folder.")
     ] = None,
     index: IndexOption = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Run on this corpus instead (indexed in a temporary folder); no gate."),
+    ] = None,
+    distractors: Annotated[
+        Path | None,
+        typer.Option(
+            help="A BEIR folder: run on the corpus plus passages of it as documents; no gate."
+        ),
+    ] = None,
+    distractor_count: Annotated[
+        int, typer.Option(min=1, help="Passages taken from --distractors (a fixed sample).")
+    ] = 2000,
     as_json: JsonOption = False,
 ) -> None:
     """Answer every gold case and compare the metrics with the baseline; exit 1 when one
-    falls further below it than its tolerance."""
+    falls further below it than its tolerance. With --corpus or --distractors, report the
+    metrics on that bigger corpus (dev and test apart) without gating."""
+    import tempfile
+
+    from s1assist.evaluation.distractors import index_corpus, write_distractor_corpus
     from s1assist.evaluation.gate import run_eval
     from s1assist.evaluation.report import outcome_json, summary, write_reports
 
     settings = make_settings(index=index)
     progress = not as_json and sys.stderr.isatty()
-    outcome = run_eval(settings, gold, baseline, update_baseline=update_baseline, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="s1assist-eval-") as scratch:
+        folder = Path(scratch)
+        if distractors is not None:
+            corpus = write_distractor_corpus(
+                corpus or settings.paths.corpus,
+                distractors,
+                folder / "corpus",
+                count=distractor_count,
+            )
+        gated = corpus is None
+        if corpus is not None:
+            settings = index_corpus(settings, corpus, folder)
+        outcome = run_eval(
+            settings,
+            gold,
+            baseline,
+            update_baseline=update_baseline and gated,
+            progress=progress,
+            gate=gated,
+        )
     for path in write_reports(outcome, report) if report is not None else []:
         typer.echo(f"wrote {path}", err=True)
     if as_json:

@@ -132,7 +132,7 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     hits: int = Field(6, ge=1, le=50, description="Passages the answer may quote from.")
     extra_sections: int = Field(
-        3,
+        6,
         ge=0,
         le=20,
         description="Sections of the hits' documents read as well when their heading "

@@ -10,6 +10,7 @@ the five seed pages to a corpus with hundreds of documents added.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
     words = _WORDS.findall(ask.lower())
     names = {
         before
-        for before, head in zip(words, words[1:], strict=False)
+        for before, head in itertools.pairwise(words)
         if head in _HEADS and before not in _NOT_NAMES
     }
     if not names:
@@ -108,7 +109,9 @@ def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
     for candidate in pool:
         for text in (candidate.text, candidate.chunk.section, candidate.chunk.title):
             seen.update(_WORDS.findall(text.lower()))
-    seen_stems = {stem for word in seen if "-" not in word and "/" not in word for stem in tokenize(word)}
+    seen_stems = {
+        stem for word in seen if "-" not in word and "/" not in word for stem in tokenize(word)
+    }
     missing = [specificity(name) for name in names if not set(tokenize(name)) <= seen_stems]
     return max(missing, default=0.0)
 

@@ -82,8 +82,9 @@ def compose(
     if not coverage.answerable:
         return Composition(pool, (), {}, coverage, None)
     advice = asks_for_advice(question.ask)
+    bears = scored.bears_on_aspect(question).tolist()
     chosen = asked_section(pool, scored, settings, advice=advice) or select(
-        pool, scored, settings, advice=advice
+        pool, scored, settings, advice=advice, bears=bears
     )
     if not chosen:
         return Composition(pool, (), {}, coverage, None)

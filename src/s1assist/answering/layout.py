@@ -65,15 +65,14 @@ def arrange(pool: Sequence[Candidate], chosen: Sequence[int], points: Sequence[i
     the other chosen sentences by tier, each tier in reading order."""
     if not chosen:
         return []
-    lead = [chosen[0]]
     first = pool[chosen[0]]
-    following = sorted(
+    # The lead's passage is read together: its other chosen sentences follow the lead in
+    # reading order, one that continues the lead right after it.
+    same = sorted(
         (i for i in chosen[1:] if pool[i].chunk.chunk_id == first.chunk.chunk_id),
-        key=lambda i: pool[i].position,
+        key=lambda i: (pool[i].position != first.position + 1, pool[i].position),
     )
-    for i in following:
-        if pool[i].position == pool[lead[-1]].position + 1:
-            lead.append(i)
+    lead = [chosen[0], *same]
     parts = [Part(BlockKind.LEAD, tuple(lead))]
     if points:
         parts.append(Part(BlockKind.POINTS, tuple(points)))

@@ -45,12 +45,16 @@ _CAUDA_EQUINA = (
     "can be a sign of cauda equina syndrome, a compression of the nerves at the base of the "
     "spine that needs emergency assessment"
 )
+_RELATIVES = (
+    r"mum|mom|mother|dad|father|grand\w*|sister|brother|aunt|uncle|wife|husband|partner|"
+    r"friend|son|daughter|family|cousin|neighbou?r|colleague"
+)
 _CANT = r"(?:can'?t|cannot|can not|couldn'?t|unable to|not able to|haven'?t been able to)"
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.BLADDER_BOWEL,
         _rx(
-            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b[^.?!]{{0,30}}\b(?:bladder|"
+            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
             r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
             rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)"
@@ -91,8 +95,9 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.PROGRESSIVE_WEAKNESS,
         _rx(
             r"(?:weak\w*|foot drop|drop foot|foot (?:is |keeps )?(?:dropping|drops|slapping)|"
-            r"dropping foot|giving out)[^.?!]{0,60}\b(?:getting worse|worse (?:every|each|by)|"
-            r"worsening|keeps? spreading|spreading|progress\w*|more and more|increasing)|"
+            r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
+            r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
+            r"progress\w*|more and more|increasing)|"
             r"(?:getting|growing|becoming|more and more|increasingly|progressively) weaker|"
             r"(?:worsening|progressive|increasing) (?:weakness|foot drop)"
         ),
@@ -117,8 +122,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.CANCER_HISTORY,
         _rx(
-            r"\b(?:i|i'?ve|i'?m|my)\b[^.?!]{0,40}\b(?:cancer|tumou?r|malignan\w*|lymphoma|"
-            r"myeloma|metasta\w*|chemo\w*)"
+            rf"\b(?:i|i'?ve|i'?m|my)\b(?:(?!\b(?:{_RELATIVES})\b)[^.?!]){{0,40}}\b(?:cancer|"
+            r"tumou?r|malignan\w*|lymphoma|myeloma|metasta\w*|chemo\w*)"
         ),
         "new back pain with a history of cancer",
         "needs prompt medical assessment to rule out spread to the spine",
@@ -137,12 +142,23 @@ _RULES: tuple[_Rule, ...] = (
         "traumatic injury of the lumbosacral spine",
     ),
 )
-# Words that show a sign is in the past and resolved, or denied, not a current complaint.
+# Words that show a sign is in the past and resolved, not a current complaint.
 _RESOLVED = _rx(
-    r"\b(?:gone|went away|resolved|no longer|last (?:month|year)|every time|years ago|"
+    r"\b(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone(?! numb| dead| weak)|"
+    r"went away|resolved|no longer|last (?:month|year)|every time|years ago|"
     r"(?:is|was|are) normal|getting better|improving|improved)\b"
 )
-_DENIED = _rx(r"\b(?:no|not|without|never|n't|normal|don'?t have)\b")
+# A denial just before the sign ("no numbness in my groin", "I've never had cancer") or a
+# reassurance just after it ("my bladder's fine").
+_DENIED_BEFORE = _rx(
+    r"\b(?:no|not|never|without|don'?t have|doesn'?t|haven'?t (?:got|had)|nor)\b(?:\W+\w+){0,3}\W*$"
+)
+_DENIAL = _rx(r"\b(?:no|not|never|without|n'?t)\b|n't\b")
+# Rules that start from the person ("I have ...", "my ...") rather than from the sign.
+_SAID_FROM_SELF = frozenset({RedFlag.FEVER, RedFlag.CANCER_HISTORY, RedFlag.MAJOR_TRAUMA})
+_FINE_AFTER = _rx(
+    r"^\W*(?:'s|is|are|feels?|seems?|has been)?\s*(?:fine|normal|ok|okay|good|unchanged)\b"
+)
 _FIRST_PERSON = _rx(r"\b(?:i|i'?m|i'?ve|i'?d|me|my|myself)\b")
 # Signs whose rule is read in the clause that matched: a denial there cancels it.
 _DENIABLE = frozenset({RedFlag.FEVER, RedFlag.PROGRESSIVE_WEAKNESS, RedFlag.SADDLE_NUMBNESS})
@@ -178,21 +194,28 @@ def check(text: str) -> SafetyCheck:
 
 
 def _raises(rule: _Rule, text: str) -> bool:
-    match = rule.pattern.search(text)
-    if match is None:
-        return False
-    if rule.flag in _DENIABLE:
-        clause = _clause(text, match.start(), match.end())
-        if _RESOLVED.search(clause) or (rule.flag is RedFlag.FEVER and _DENIED.search(clause)):
-            return False
-    return not (rule.flag is RedFlag.FEVER and _RESOLVED.search(text))
+    """True when some match of the rule is neither denied nor, for a deniable sign, past."""
+    for match in rule.pattern.finditer(text):
+        left, right = _clause_bounds(text, match.start(), match.end())
+        if _DENIED_BEFORE.search(text[left : match.start()]) or _FINE_AFTER.match(
+            text[match.end() : right]
+        ):
+            continue
+        if rule.flag in _SAID_FROM_SELF and _DENIAL.search(match.group()):
+            continue  # "I've never had cancer", "I'm not feverish"
+        if rule.flag in _DENIABLE and _RESOLVED.search(text[left:right]):
+            continue
+        if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
+            continue
+        return True
+    return False
 
 
-def _clause(text: str, start: int, end: int) -> str:
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The clause around a match: from the previous to the next sentence or clause break."""
     left = max(text.rfind(mark, 0, start) for mark in ".?!;,") + 1
     right = min((i for i in (text.find(m, end) for m in ".?!;,") if i >= 0), default=len(text))
-    return text[left:right]
+    return left, right
 
 
 def _joined(signs: list[str]) -> str:

@@ -56,6 +56,13 @@ class Scored:
     scores: npt.NDArray[np.float32]
     """Fitted sentence scores (logits of a conditional logit: only differences matter)."""
 
+    def bears_on_aspect(self, question: Question) -> npt.NDArray[np.bool_]:
+        """Which candidates address the asked aspect: in their words or heading, or with
+        the answer type asked for (a duration for "how long")."""
+        missing = self.features[:, FEATURES.index("aspect_missing")] > 0
+        typed = self.features[:, FEATURES.index("answer_type")] > 0
+        return np.asarray(~missing | (typed & question.wants_duration), dtype=np.bool_)
+
 
 def term_weights(text: str, idf: IdfLookup) -> dict[str, float]:
     """idf of each term of `text`; a term the corpus never uses weighs as a rare one."""

@@ -19,16 +19,24 @@ from s1assist.types import SourceKind
 
 
 def select(
-    pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
+    pool: Sequence[Candidate],
+    scored: Scored,
+    settings: AnswerSettings,
+    *,
+    advice: bool,
+    bears: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indexes into `pool`: the lead first, each dangling sentence right after the one it
-    continues, the rest in score order."""
+    continues, the rest in score order. When some sentences bear on the asked aspect
+    (`bears`), only those are chosen."""
     scores = scored.scores
     usable = [
         i
         for i in np.argsort(-scores, kind="stable").tolist()
         if not pool[i].item and (advice or not pool[i].filler)
     ]
+    if bears is not None and any(bears[i] for i in usable):
+        usable = [i for i in usable if bears[i]]
     if not usable:
         return []
     by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from s1assist.config import Settings
 from s1assist.corpus.sources import SOURCES_FILE
 from s1assist.errors import CorpusError
 
@@ -61,3 +62,18 @@ def _passages(path: Path) -> list[tuple[str, str, str]]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise CorpusError(f"{path}:{number}: not a BEIR passage ({exc!r})") from None
     return rows
+
+
+def index_corpus(settings: Settings, corpus: Path, folder: Path) -> Settings:
+    """Settings reading `corpus` through an index built (or brought up to date) in
+    `folder`/index, so a gold set can be run against another corpus."""
+    from s1assist.corpus import load_corpus
+    from s1assist.embedding import Encoder
+    from s1assist.index import build_index, index_status
+
+    paths = settings.paths.model_copy(update={"corpus": corpus, "index": folder / "index"})
+    settings = settings.model_copy(update={"paths": paths})
+    documents = load_corpus(corpus, settings.corpus.max_file_bytes).documents
+    if not index_status(paths.index, documents, settings).fresh:
+        build_index(documents, Encoder(settings.model), settings, paths.index)
+    return settings

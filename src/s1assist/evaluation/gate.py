@@ -129,9 +129,14 @@ class EvalOutcome:
     gold_path: Path
     baseline_path: Path
     baseline_updated: bool
+    gated: bool = True
+    """False for a report-only run (another corpus): nothing to pass or fail."""
+    corpus: Path | None = None
 
     @property
     def passed(self) -> bool:
+        if not self.gated:
+            return True
         return self.baseline_updated or (self.gate is not None and self.gate.passed)
 
 
@@ -143,14 +148,15 @@ def run_eval(
     update_baseline: bool = False,
     progress: bool = False,
     assistant: Assistant | None = None,
+    gate: bool = True,
 ) -> EvalOutcome:
-    """Answer every gold case with one assistant, compare with the baseline and, with
-    `update_baseline`, rewrite it from this run."""
-    if not update_baseline and not baseline_path.is_file():
+    """Answer every gold case with one assistant, compare with the baseline (unless not
+    `gate`) and, with `update_baseline`, rewrite it from this run."""
+    if gate and not update_baseline and not baseline_path.is_file():
         raise EvaluationError(
             f"{baseline_path}: no baseline; create it with `s1assist eval --update-baseline`"
         )
-    baseline = read_baseline(baseline_path) if baseline_path.is_file() else None
+    baseline = read_baseline(baseline_path) if gate and baseline_path.is_file() else None
     if assistant is None:
         from s1assist.chat import Assistant
 
@@ -158,10 +164,12 @@ def run_eval(
     cases = load_gold(gold_path, assistant.retriever.index.documents)
     run = evaluate_cases(assistant, cases, progress=progress)
     digest = file_sha256(gold_path)
-    gate = compare(run, baseline, digest) if baseline is not None else None
-    if update_baseline:
+    checks = compare(run, baseline, digest) if baseline is not None else None
+    if update_baseline and gate:
         write_baseline(baseline_path, run, digest)
-    return EvalOutcome(run, gate, gold_path, baseline_path, update_baseline)
+    return EvalOutcome(
+        run, checks, gold_path, baseline_path, update_baseline and gate, gate, settings.paths.corpus
+    )
 
 
 def compare(run: EvalRun, baseline: Baseline, gold_sha256: str = "") -> GateResult:

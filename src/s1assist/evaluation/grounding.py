@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 from s1assist.errors import QueryError
 from s1assist.evaluation.gold import CaseKind, GoldCase, GoldSpan, Split, overlaps_any
-from s1assist.fitted import load_fitted
 from s1assist.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from s1assist.evaluation.support import Encode, supports
+from s1assist.fitted import load_fitted
 from s1assist.types import Answer, Chunk, Citation, Hit
 
 if TYPE_CHECKING:

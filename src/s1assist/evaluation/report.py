@@ -201,6 +201,8 @@ def _verdict(outcome: EvalOutcome) -> str:
     gate = outcome.gate
     if outcome.baseline_updated:
         return "Baseline rewritten from this run."
+    if not outcome.gated:
+        return f"Report only (corpus {outcome.corpus}): not gated."
     if gate is None:
         return "No baseline to compare with."
     if gate.passed:
