@@ -19,15 +19,16 @@ import itertools
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from s1assist.answering import analyze, gather
+from s1assist.answering import gather
 from s1assist.answering.abstention import FEATURES as COVERAGE_FEATURES
 from s1assist.answering.abstention import signals
 from s1assist.answering.scoring import FEATURES, Scored, featurize, logits, predict
+from s1assist.aspects import asked_aspects
 from s1assist.chat import Assistant
 from s1assist.config import Settings
 from s1assist.corpus import load_corpus
@@ -36,7 +37,6 @@ from s1assist.evaluation.gold import CaseKind, GoldCase, Split, load_gold, overl
 from s1assist.fitted import FITTED, Linear, load_fitted
 from s1assist.index import build_index
 from s1assist.retrieval import AspectBoost
-from s1assist.aspects import asked_aspects
 
 HERE = Path(__file__).parent
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -315,7 +315,7 @@ def main() -> None:
     p = predict(answerable, COVERAGE_FEATURES, x.astype(np.float32))
     cut, balanced = best_threshold(p, y)
     report["answerable"] = {
-        "rows": int(len(y)),
+        "rows": len(y),
         "answerable": int(y.sum()),
         "threshold": round(cut, 4),
         "balanced_accuracy": round(balanced, 4),

@@ -31,7 +31,7 @@ def main() -> None:
         update = dict(zip(grid, combination, strict=True))
         answer = settings.answer.model_copy(update=update)
         assistant.settings = settings.model_copy(update={"answer": answer})
-        assistant._reading = None  # noqa: SLF001 - the reading carries the answer settings
+        assistant._reading = None
         run = evaluate_cases(assistant, dev)
         shown = " ".join(f"{m}={run.metrics[m]:.4f}" for m in SHOWN)
         print(update, shown, flush=True)

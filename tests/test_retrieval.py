@@ -10,7 +10,13 @@ from s1assist.errors import QueryError
 from s1assist.index import LoadedIndex
 from s1assist.lexical import tokenize
 from s1assist.lexicon import expand
-from s1assist.retrieval import Retriever, check_query, reciprocal_rank_fusion, zscore_fusion
+from s1assist.retrieval import (
+    AspectBoost,
+    Retriever,
+    check_query,
+    reciprocal_rank_fusion,
+    zscore_fusion,
+)
 
 # Each question with phrases of sentences that answer it (any one will do).
 ANSWERS = {
@@ -68,6 +74,7 @@ def test_every_mode_answers(mode: RetrievalMode, retriever: Retriever) -> None:
 
 
 def test_hybrid_hits_carry_dense_lexical_and_fused_scores(retriever: Retriever) -> None:
+    retriever = Retriever(retriever.index, retriever.encoder, retriever.settings, AspectBoost())
     query = "Can S1 impingement cause sciatica?"
     settings = retriever.settings
     dense = dict(retriever.dense_ranking(query, settings.candidates))
@@ -100,7 +107,7 @@ def test_hybrid_hits_carry_dense_lexical_and_fused_scores(retriever: Retriever) 
 
 def test_hybrid_with_rrf_fusion_sums_reciprocal_ranks(retriever: Retriever) -> None:
     settings = retriever.settings.model_copy(update={"fusion": Fusion.RRF})
-    rrf = Retriever(retriever.index, retriever.encoder, settings)
+    rrf = Retriever(retriever.index, retriever.encoder, settings, AspectBoost())
     query = "Can S1 impingement cause sciatica?"
     dense = rrf.dense_ranking(query, settings.candidates)
     lexical = rrf.lexical_ranking(query, settings.candidates)
@@ -264,3 +271,19 @@ def test_other_scripts_and_emoji_do_not_crash(
     assert len(hits) <= 3
     for hit in hits:
         assert hit.chunk.text
+
+
+def test_the_aspect_boost_ranks_the_passage_on_the_asked_aspect_first(retriever: Retriever) -> None:
+    query = "is surgery needed for S1 radiculopathy?"
+    plain = Retriever(retriever.index, retriever.encoder, retriever.settings, AspectBoost())
+    boosted = Retriever(
+        retriever.index, retriever.encoder, retriever.settings, AspectBoost(1.0, 0.5)
+    )
+    surgical = "When Surgical Intervention Is Necessary"
+    assert surgical not in {h.chunk.section for h in plain.search(query, k=5)}
+    assert surgical in {h.chunk.section for h in boosted.search(query, k=3)}
+    # A query that asks no aspect is left as fused.
+    neutral = "S1 radiculopathy"
+    assert [h.chunk.chunk_id for h in boosted.search(neutral, k=5)] == [
+        h.chunk.chunk_id for h in plain.search(neutral, k=5)
+    ]

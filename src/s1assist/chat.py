@@ -145,7 +145,6 @@ class Assistant:
         rewritten = rewrite(question, history, idf)
         if rewritten.inherited:
             asked = with_subject(asked, rewritten.inherited)
-            asked = replace(asked, ask=f"{asked.ask} {' '.join(rewritten.inherited)}")
         query = " ".join((rewritten.query, *asked.lay_terms))
         return asked, query
 

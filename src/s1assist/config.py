@@ -147,6 +147,13 @@ class AnswerSettings(_Section):
         "it is then the answer.",
     )
     min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
+    continuation: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Sentences that follow the lead under its heading (and bear on the asked "
+        "aspect) join the answer, up to this many.",
+    )
     keep_margin: float = Field(
         3.0,
         ge=0.0,

@@ -110,10 +110,11 @@ class Retriever:
         settings: RetrievalSettings,
         boost: AspectBoost | None = None,
     ) -> None:
+        """`boost` defaults to the fitted aspect boost; `AspectBoost()` turns it off."""
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        self.boost = boost or AspectBoost()
+        self.boost = fitted_boost() if boost is None else boost
 
     def check_model(self) -> None:
         """Refuse an index whose vectors the encoder cannot have made."""
@@ -197,12 +198,16 @@ def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, flo
     return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
 
 
+def fitted_boost() -> AspectBoost:
+    """The aspect boost with the weights of `fitted.json`."""
+    fitted = load_fitted()
+    return AspectBoost(fitted.aspect_heading, fitted.aspect_text)
+
+
 def open_retriever(settings: Settings) -> Retriever:
     """Load the index under the settings' index folder and the model that reads it."""
     index = load_index(settings.paths.index, settings)
-    fitted = load_fitted()
-    boost = AspectBoost(fitted.aspect_heading, fitted.aspect_text)
-    retriever = Retriever(index, Encoder(settings.model), settings.retrieval, boost)
+    retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
     retriever.check_model()
     return retriever
 

@@ -121,7 +121,7 @@ def test_an_unusable_baseline_is_refused(tmp_path: Path) -> None:
 # The real system. A fresh encoder, as in a fresh `s1assist eval` process: the session
 # encoder holds vectors that earlier tests encoded in other batches, and under bf16 a
 # text's vector depends on its batch by ~1e-4, enough to move a case that sits on the
-# abstention threshold (three of the 141 are within 0.001 of it).
+# abstention threshold.
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_the_current_system_passes_its_baseline(restored: EvalOutcome) -> None:
     assert restored.gate is not None
     assert restored.passed, "\n".join(c.describe() for c in restored.gate.failures)
     assert not restored.gate.gold_changed
-    assert len(restored.run.cases) == 141
+    assert len(restored.run.cases) == 242
 
 
 def test_the_gate_fails_with_bm25_off_and_names_metrics_and_cases(
@@ -216,7 +216,7 @@ def test_the_gate_fails_with_bm25_off_and_names_metrics_and_cases(
     assert report["passed"] is False and report["metrics"]["recall@5"]["failed"] is True
     assert report["metrics"]["recall@5"]["worse_cases"]
     text = written[1].read_text(encoding="utf-8")
-    assert "| recall@5 | 113 |" in text and "| FAIL |" in text
+    assert "| recall@5 | 189 |" in text and "| FAIL |" in text
     assert "retrieved no gold passage in top 10" in text
     assert written[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert written[2].stat().st_size > 10_000

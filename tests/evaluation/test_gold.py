@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from s1assist.evaluation.gold import CaseKind, EvaluationError, GoldSpan, load_gold
 from s1assist.answering.safety import RedFlag
+from s1assist.evaluation.gold import CaseKind, EvaluationError, GoldSpan, Split, load_gold
 from s1assist.types import Document, Section, SourceKind
 
 TEXT = "The S1 root supplies the calf.\nIt also carries the ankle reflex. Rest helps."
@@ -53,11 +53,14 @@ def test_the_real_gold_set_loads_and_every_quote_is_its_span(
 ) -> None:
     documents = {d.doc_id: d for d in corpus_documents}
     cases = load_gold(repo_root / "eval" / "gold.jsonl", documents)
-    assert len(cases) == 141
-    assert len({c.case_id for c in cases}) == 141
+    assert len(cases) == 242
+    assert len({c.case_id for c in cases}) == 242
     assert {c.kind for c in cases} == set(CaseKind)
+    # Both splits hold every kind of case, so dev and test figures measure the same things.
+    for split in Split:
+        assert {c.kind for c in cases if c.split is split} == set(CaseKind)
     spans = [span for c in cases for span in c.evidence]
-    assert len(spans) == 167
+    assert len(spans) >= 167
     for span in spans:
         assert documents[span.doc_id].text[span.start : span.end] == span.quote
 
@@ -127,3 +130,9 @@ def test_spans_overlap_only_within_the_same_document() -> None:
     assert not span.overlaps("doc", 20, 30)  # half-open: touching is not overlapping
     assert not span.overlaps("doc", 0, 10)
     assert not span.overlaps("other", 10, 20)
+
+
+def test_an_unknown_split_is_refused_naming_the_field(tmp_path: Path) -> None:
+    path = write(tmp_path, case(split="train"))
+    with pytest.raises(EvaluationError, match=r"field 'split'.*'train' is not one of dev, test"):
+        load_gold(path, DOCS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from s1assist.answering.safety import RedFlag
 from s1assist.chat import Assistant
 from s1assist.embedding import Encoder
 from s1assist.evaluation.gold import CaseKind, GoldCase, GoldSpan, load_gold
@@ -20,7 +21,6 @@ from s1assist.evaluation.grounding import (
     relevant_passages,
     retrieval_scores,
 )
-from s1assist.answering.safety import RedFlag
 from s1assist.types import Answer, AnswerSentence, Chunk, Citation, Hit
 
 

@@ -83,26 +83,30 @@ def compose(
         return Composition(pool, (), {}, coverage, None)
     advice = asks_for_advice(question.ask)
     bears = scored.bears_on_aspect(question).tolist()
-    chosen = asked_section(pool, scored, settings, advice=advice) or select(
-        pool, scored, settings, advice=advice, bears=bears
-    )
+    # A follow-up's few words can echo an earlier heading; only a full question asks one.
+    section = [] if question.carried else asked_section(pool, scored, settings, advice=advice)
+    chosen = section or select(pool, scored, settings, advice=advice, bears=bears)
     if not chosen:
         return Composition(pool, (), {}, coverage, None)
-    points = key_points(pool, scored, chosen[0], settings)
+    points = key_points(pool, scored, chosen[0], settings, bears)
     conflict = disagreement(pool, chosen, scored.vectors, settings.disagreement_similarity)
     support = {i: float(scored.ask_similarity[i]) for i in range(len(pool))}
     return Composition(pool, tuple(arrange(pool, chosen, points)), support, coverage, conflict)
 
 
 def key_points(
-    pool: Sequence[Candidate], scored: Scored, lead: int, settings: AnswerSettings
+    pool: Sequence[Candidate],
+    scored: Scored,
+    lead: int,
+    settings: AnswerSettings,
+    bears: Sequence[bool],
 ) -> list[int]:
     """The items of the best-scoring list on the asked point: the short items of one
     section, when it has at least `settings.min_key_points` and its best item scores within
     `settings.keep_margin` of the lead."""
     lists: dict[tuple[str, str], list[int]] = {}
     for i, candidate in enumerate(pool):
-        if candidate.item:
+        if candidate.item and bears[i]:
             lists.setdefault((candidate.chunk.doc_id, candidate.chunk.section), []).append(i)
     best = float(scored.scores[lead])
     found: list[int] = []

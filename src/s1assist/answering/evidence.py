@@ -21,7 +21,7 @@ from s1assist.types import Chunk, Hit
 _TRAILING_REFS = re.compile(r"\s+\d{1,2}(?:,\s*\d{1,2})*\.?$")
 # "According to 2, the S1 nerve root ..." cites a reference by number; the claim follows it.
 _LEADING_REF = re.compile(
-    r"^(?:according to|as (?:shown|noted|reported) (?:in|by)) \d{1,2},\s+", re.I
+    r"(?:according to|as (?:shown|noted|reported) (?:in|by)) \d{1,2},\s+", re.I
 )
 # Sentences about the page rather than the subject ("This article examines ...").
 _META = re.compile(r"^(?:this|the following|in this) (?:article|page|post|section|guide)\b", re.I)

@@ -89,7 +89,7 @@ def arrange(pool: Sequence[Candidate], chosen: Sequence[int], points: Sequence[i
 
 def disagreement(
     pool: Sequence[Candidate], chosen: Sequence[int], vectors: np.ndarray, floor: float
-) -> tuple[int, int] | None:  # type: ignore[type-arg]
+) -> tuple[int, int] | None:
     """A (better source, web page) pair of chosen sentences on the same point, one of them
     negated and the other not; None when the sources agree."""
     for i in chosen:

@@ -67,6 +67,8 @@ class Question:
     "stay" hardly does (6.5 minus the word's Zipf frequency, at least 0)."""
     lay_terms: tuple[str, ...]
     """The corpus's words for the ask's everyday words ("tiptoes" -> "plantar flexion")."""
+    carried: tuple[str, ...] = ()
+    """Words of earlier questions a follow-up leans on ("heal" after "S1 impingement")."""
 
     @property
     def aspect_terms(self) -> frozenset[str]:
@@ -75,7 +77,7 @@ class Question:
     @property
     def reading(self) -> str:
         """The ask in its own and the corpus's words: what sentences are compared with."""
-        return " ".join((self.ask, *self.lay_terms))
+        return " ".join((self.ask, *self.carried, *self.lay_terms))
 
     @property
     def has_story(self) -> bool:
@@ -121,7 +123,12 @@ def with_subject(question: Question, words: Sequence[str]) -> Question:
     subject = dict(zip(question.subject, question.specificity, strict=True))
     for stem, value in _subject(" ".join(words), question.aspect_terms).items():
         subject[stem] = max(subject.get(stem, 0.0), value)
-    return replace(question, subject=tuple(subject), specificity=tuple(subject.values()))
+    return replace(
+        question,
+        subject=tuple(subject),
+        specificity=tuple(subject.values()),
+        carried=tuple(words),
+    )
 
 
 def _subject(text: str, cue_terms: frozenset[str]) -> dict[str, float]:

@@ -54,7 +54,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.BLADDER_BOWEL,
         _rx(
-            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}\b(?:bladder|"
+            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}"
+            r"\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
             r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
             rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)"

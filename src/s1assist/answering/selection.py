@@ -49,6 +49,23 @@ def select(
         return []
     best = float(scores[lead[-1]])
     chosen = list(lead)
+    # The text under the lead's heading goes on answering: its next sentences follow.
+    head = pool[lead[-1]]
+    after = sorted(
+        (
+            i
+            for i in usable
+            if (pool[i].chunk.doc_id, pool[i].chunk.section)
+            == (head.chunk.doc_id, head.chunk.section)
+            and pool[i].start > head.start
+        ),
+        key=lambda i: pool[i].start,
+    )
+    for i in after[: settings.continuation]:
+        if len(chosen) < settings.max_sentences and not _redundant(
+            i, chosen, pool, scored, settings
+        ):
+            chosen.append(i)
     for i in usable:
         if len(chosen) >= settings.max_sentences:
             break
@@ -71,12 +88,14 @@ def select(
 def asked_section(
     pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
 ) -> list[int]:
-    """When a section's heading asks the question ("What does the S1 nerve control?"), its
-    first sentences in reading order; empty when no heading does, or when that section's
-    best sentence is not among the best (a general web page's FAQ heading does not
-    override a better source that answers)."""
+    """When a section's heading asks the question ("What does the S1 nerve control?") and
+    holds the best sentence, its first sentences in reading order; empty otherwise (a
+    heading that asks does not override a better sentence elsewhere)."""
     column = FEATURES.index("heading_similarity")
-    best = float(scored.scores.max())
+    quotable = [i for i, c in enumerate(pool) if not c.item]
+    if not quotable:
+        return []
+    top = max(quotable, key=lambda i: float(scored.scores[i]))
     sections: dict[tuple[str, str], list[int]] = {}
     for i, candidate in enumerate(pool):
         if float(scored.features[i, column]) >= settings.heading_match and not candidate.item:
@@ -85,8 +104,8 @@ def asked_section(
         sections.values(), key=lambda members: -float(scored.features[members[0], column])
     )
     for members in ranked:
-        if max(float(scored.scores[i]) for i in members) < best - settings.keep_margin:
-            continue
+        if top not in members:
+            continue  # the best sentence is elsewhere: it leads, not this heading
         chosen: list[int] = []
         for i in sorted(members, key=lambda i: pool[i].start):
             if pool[i].filler and not advice:
