@@ -164,10 +164,10 @@ def test_bad_questions_are_refused_clearly(assistant: Assistant, question: str) 
         assistant.ask(question)
 
 
-def test_corrupt_sessions_database_gives_a_clear_error(
+def test_corrupt_sessions_database_is_moved_aside_and_answering_goes_on(
     settings: Settings, assistant: Assistant, tmp_path: Path
 ) -> None:
-    from s1assist.errors import SessionError
+    from s1assist.sessions import UNREADABLE_NOTE
 
     data = tmp_path / "data"
     data.mkdir()
@@ -176,5 +176,8 @@ def test_corrupt_sessions_database_gives_a_clear_error(
         settings.model_copy(update={"paths": settings.paths.model_copy(update={"data": data})}),
         assistant.retriever,
     )
-    with pytest.raises(SessionError, match=r"sessions\.sqlite3"):
-        broken.ask("Does SI joint pain show on MRI?")
+    reply = broken.ask("Does SI joint pain show on MRI?", "an-old-session")
+    assert reply.answer.citations and reply.note == UNREADABLE_NOTE
+    (aside,) = data.glob("sessions.sqlite3.corrupt-*")
+    assert aside.read_bytes() == b"not a database at all" * 100
+    assert broken.sessions.questions(reply.answer.session_id) == ["Does SI joint pain show on MRI?"]
