@@ -112,7 +112,13 @@ def _zeroed(data: bytes) -> bytes:
     return bytes(len(data))
 
 
-DAMAGE = [_garbage_header, _half, _zeroed]
+def _damaged_page(data: bytes) -> bytes:
+    """One page in the middle overwritten: reads of other pages still work."""
+    at = len(data) // 2 // 4096 * 4096
+    return data[:at] + b"\xa5" * 4096 + data[at + 4096 :]
+
+
+DAMAGE = [_garbage_header, _half, _zeroed, _damaged_page]
 
 
 def _damaged_store(tmp_path: Path, damage: object) -> tuple[SqliteSessionStore, Path, bytes]:
