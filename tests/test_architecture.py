@@ -21,7 +21,7 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("sentences", "corpus", "chunking"),
     ("embedding", "onnx_encoder", "lexical", "lexicon"),
     ("index",),
-    ("retrieval",),
+    ("retrieval", "milvus_search"),
     ("answer", "safety", "followup", "sessions"),
     ("chat",),
     ("api", "evaluation"),

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from s1assist.config import Fusion, RetrievalMode, RetrievalSettings, Settings
+from s1assist.config import Fusion, IndexBackend, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
 from s1assist.index import LoadedIndex, load_index
@@ -155,6 +155,10 @@ def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, flo
 
 def open_retriever(settings: Settings) -> Retriever:
     """Load the index under the settings' index folder and the model that reads it."""
+    if settings.index.backend is IndexBackend.MILVUS:
+        from s1assist.milvus_search import open_milvus_retriever
+
+        return open_milvus_retriever(settings)
     index = load_index(settings.paths.index, settings)
     retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
     retriever.check_model()
