@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from s1assist.config import MilvusSettings, Settings
@@ -65,12 +66,33 @@ def connect(settings: MilvusSettings) -> Any:
     # pymilvus logs every failed call at ERROR with a traceback, even those we expect and
     # turn into our own errors; ours say what went wrong.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    if is_lite_file(settings.uri):
+        Path(settings.uri).parent.mkdir(parents=True, exist_ok=True)
+        # The embedded server runs in this process; it logs a traceback for each call it
+        # does not implement (the timestamp a query iterator asks for first), then serves
+        # the call anyway.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     try:
         return MilvusClient(uri=settings.uri, token=settings.token, timeout=settings.timeout_s)
     except Exception as exc:
         raise SearchIndexError(
             f"milvus.uri {settings.uri}: cannot connect to Milvus ({_first_line(exc)})"
         ) from None
+
+
+def is_lite_file(uri: str) -> bool:
+    """A local Milvus Lite file rather than a server address."""
+    return "://" not in uri
+
+
+def disconnect(client: Any, settings: MilvusSettings) -> None:
+    """Close the client; for a Milvus Lite file, stop its embedded server too, so another
+    process can open the file (Milvus Lite allows one process per file)."""
+    client.close()
+    if is_lite_file(settings.uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(settings.uri)
 
 
 def live_names(client: Any, alias: str) -> Names | None:
