@@ -16,6 +16,7 @@ Fixtures (all session-scoped, built on first use):
 - `retriever_hits`: hits for a broad question, spanning several documents and sections.
 - `index_copy` (per test): a private copy of the session index root, safe to damage.
 - `postgres`: a real PostgreSQL server (Debian's) on 127.0.0.1, started on first use.
+- `milvus_server`: a Milvus Lite server on 127.0.0.1, started on first use.
 
 Tests must never change the session index in place: damage `index_copy` instead.
 """
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from milvusserver import MilvusLiteServer
 from pgserver import PostgresServer
 from s1assist.config import PathSettings, Settings
 from s1assist.corpus import load_corpus
@@ -140,4 +142,11 @@ def retriever_hits(retriever: Retriever) -> list[Hit]:
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server on 127.0.0.1, started for this test run."""
     with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def milvus_server() -> Iterator[MilvusLiteServer]:
+    """Milvus Lite as its own gRPC server on 127.0.0.1 (not the embedded file mode)."""
+    with MilvusLiteServer() as server:
         yield server

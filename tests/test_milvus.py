@@ -50,12 +50,6 @@ def milvus_settings(settings: Settings, uri: str, collection: str | None = None)
     return settings.model_copy(update={"milvus": cfg, "index": index})
 
 
-@pytest.fixture(scope="session")
-def milvus_server() -> Iterator[MilvusLiteServer]:
-    with MilvusLiteServer() as server:
-        yield server
-
-
 def uri_for(mode: str, request: pytest.FixtureRequest, folder: Path) -> str:
     if mode == "cluster":
         uri = os.environ.get(CLUSTER_ENV)
