@@ -5,6 +5,7 @@ S1ASSIST_TEST_MILVUS_URI naming a real Milvus, the contract runs against it too.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -173,6 +174,9 @@ def test_a_changed_corpus_reindexes_incrementally(
     built = build_milvus(first, encoder, own, client=client)
     assert built.encoded == built.chunks > 0
     assert milvus_status(first, own, client).fresh
+    # A second build fills the other generation from the first one's vectors; the next
+    # build then updates a generation that holds the old corpus, in place.
+    assert build_milvus(first, encoder, own, client=client).encoded == 0
     changed = corpus / "s1-nerve-damage-repair.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + NEW_TEXT, encoding="utf-8")
     (corpus / "s1-nerve-distribution.txt").unlink()
@@ -196,9 +200,9 @@ def test_a_changed_corpus_reindexes_incrementally(
     assert "s1-nerve-distribution" not in retriever.index.documents
     assert len(retriever.index.chunks) == again.chunks
     assert {c.doc_id for c in retriever.index.chunks} == {d.doc_id for d in second}
-    # A third build, back to the first corpus, writes the other generation incrementally too.
+    # Back to the first corpus: every vector is in one generation or the other.
     third = build_milvus(first, encoder, own, client=client)
-    assert third.encoded == 0  # every vector is in one generation or the other
+    assert third.encoded == 0
     disconnect(client, own.milvus)
 
 
@@ -239,6 +243,8 @@ def test_a_killed_build_leaves_the_previous_index_searchable(
     corpus = _corpus_copy(corpus_dir, tmp_path)
     first = load_corpus(corpus, settings.corpus.max_file_bytes).documents
     client = connect(own.milvus)
+    # Two builds: both generations complete, so the killed one overwrites a finished build.
+    build_milvus(first, encoder, own, client=client)
     build_milvus(first, encoder, own, client=client)
     disconnect(client, own.milvus)  # Milvus Lite: one process at a time on a file
     changed = corpus / "s1-nerve-damage-repair.txt"
@@ -282,3 +288,40 @@ def test_a_killed_build_leaves_the_previous_index_searchable(
     assert sorted(c.chunk_id for c in retriever.index.chunks) == expected
     assert report.chunks == len(expected)
     disconnect(client, own.milvus)
+
+
+@pytest.mark.slow
+def test_the_cli_indexes_into_milvus_and_searches_it(
+    milvus_server: MilvusLiteServer,
+    cli_path: Path,
+    cli_env: dict[str, str],
+    corpus_dir: Path,
+    retriever: Retriever,
+) -> None:
+    env = {
+        **cli_env,
+        "S1ASSIST_MILVUS__URI": milvus_server.uri,
+        "S1ASSIST_MILVUS__COLLECTION": f"cli_{uuid.uuid4().hex[:8]}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(cli_path), *args], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    first = json.loads(
+        run("index", "--backend", "milvus", "--corpus", str(corpus_dir), "--json").stdout
+    )
+    assert first["up_to_date"] is False and first["embedded"] == first["chunks"] > 0
+    assert env["S1ASSIST_MILVUS__COLLECTION"] in first["index"]
+    again = run("index", "--backend", "milvus", "--corpus", str(corpus_dir))
+    assert "up to date" in again.stdout
+    env["S1ASSIST_INDEX__BACKEND"] = "milvus"
+    question = SEED_QUESTIONS[0]
+    hits = json.loads(run("search", question, "-k", "3", "--json").stdout)["hits"]
+    faiss = [hit.chunk for hit in retriever.search(question, k=3)]
+    assert [(h["doc_id"], h["start"], h["end"]) for h in hits] == [
+        (c.doc_id, c.start, c.end) for c in faiss
+    ]
