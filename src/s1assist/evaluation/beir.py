@@ -66,13 +66,14 @@ class BeirReport:
     def summary(self) -> str:
         """One line for a terminal."""
         scores = "  ".join(f"{name} {value:.4f}" for name, value in self.metrics.items())
+        where = "milvus " if self.backend is IndexBackend.MILVUS else ""
         build = (
             "index reused"
             if self.build_seconds is None
             else f"index built in {self.build_seconds:.1f} s"
         )
         return (
-            f"{self.dataset} [{self.backend.value} {self.mode.value}] {self.queries} queries, "
+            f"{self.dataset} [{where}{self.mode.value}] {self.queries} queries, "
             f"{self.passages} passages: {scores}  ({build}, p50 {self.latency_p50_ms:.1f} ms)"
         )
 
