@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev index eval lint bench bench-http serve browser clean
+.PHONY: run test install install-dev index eval lint bench bench-http serve browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,scale]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -34,7 +34,7 @@ index: install
 run: serve
 
 # The default run leaves out tests marked slow; the second pass runs them (about a minute).
-test: install-dev browser
+test: install-dev browser postgres
 	$(BIN)/pytest -q
 	$(BIN)/pytest -q -m slow
 
@@ -43,6 +43,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The session tests start their own PostgreSQL cluster from Debian's server binaries.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the session tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # The grounding gate: exits 1 when a metric falls below eval/baseline.json by more than its tolerance.
 eval: index

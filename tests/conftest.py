@@ -15,6 +15,8 @@ Fixtures (all session-scoped, built on first use):
 - `assistant`: the real `Assistant` (chat.py) over `retriever`, with its own sessions folder.
 - `retriever_hits`: hits for a broad question, spanning several documents and sections.
 - `index_copy` (per test): a private copy of the session index root, safe to damage.
+- `postgres`: a real PostgreSQL server (Debian's) on 127.0.0.1, started on first use.
+- `milvus_server`: a Milvus Lite server on 127.0.0.1, started on first use.
 
 Tests must never change the session index in place: damage `index_copy` instead.
 """
@@ -24,11 +26,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from milvusserver import MilvusLiteServer
+from pgserver import PostgresServer
 from s1assist.config import PathSettings, Settings
 from s1assist.corpus import load_corpus
 from s1assist.embedding import Encoder
@@ -131,3 +136,17 @@ def assistant(
 def retriever_hits(retriever: Retriever) -> list[Hit]:
     """Hits for a broad question, spanning several documents and sections."""
     return retriever.search("S1 nerve root sciatica symptoms treatment", k=20)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1, started for this test run."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def milvus_server() -> Iterator[MilvusLiteServer]:
+    """Milvus Lite as its own gRPC server on 127.0.0.1 (not the embedded file mode)."""
+    with MilvusLiteServer() as server:
+        yield server

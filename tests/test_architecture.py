@@ -21,7 +21,7 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("sentences", "corpus", "chunking"),
     ("embedding", "onnx_encoder", "lexical", "lexicon", "aspects"),
     ("index",),
-    ("retrieval",),
+    ("retrieval", "milvus_search"),
     ("answering", "sessions"),
     ("chat",),
     ("api", "evaluation"),

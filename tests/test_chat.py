@@ -165,10 +165,11 @@ def test_bad_questions_are_refused_clearly(assistant: Assistant, question: str) 
         assistant.ask(question)
 
 
-def test_corrupt_sessions_database_gives_a_clear_error(
-    settings: Settings, assistant: Assistant, tmp_path: Path
+@pytest.mark.parametrize("session", [None, "an-old-session"])
+def test_corrupt_sessions_database_is_moved_aside_and_answering_goes_on(
+    settings: Settings, assistant: Assistant, tmp_path: Path, session: str | None
 ) -> None:
-    from s1assist.errors import SessionError
+    from s1assist.sessions import UNREADABLE_NOTE
 
     data = tmp_path / "data"
     data.mkdir()
@@ -177,5 +178,9 @@ def test_corrupt_sessions_database_gives_a_clear_error(
         settings.model_copy(update={"paths": settings.paths.model_copy(update={"data": data})}),
         assistant.retriever,
     )
-    with pytest.raises(SessionError, match=r"sessions\.sqlite3"):
-        broken.ask("Does SI joint pain show on MRI?")
+    reply = broken.ask("Does SI joint pain show on MRI?", session)
+    # Without a session id nothing was lost: the turn goes into the new database, no note.
+    assert reply.answer.citations and reply.note == (UNREADABLE_NOTE if session else "")
+    (aside,) = data.glob("sessions.sqlite3.corrupt-*")
+    assert aside.read_bytes() == b"not a database at all" * 100
+    assert broken.sessions.questions(reply.answer.session_id) == ["Does SI joint pain show on MRI?"]

@@ -16,10 +16,15 @@ from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
 from s1assist.fitted import load_fitted
 from s1assist.retrieval import Retriever, check_query, open_retriever
-from s1assist.sessions import SessionStore, new_session_id
+from s1assist.sessions import (
+    SessionStore,
+    new_session_id,
+    open_session_store,
+    read_history,
+    record_turn,
+)
 from s1assist.types import Answer, Chunk, Document, Hit
 
-SESSIONS_FILE = "sessions.sqlite3"
 _SMALL_TALK = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|"
     r"thanks a lot|cheers|ok|okay|bye|goodbye)(?: there)?[\s!.,]*$",
@@ -45,7 +50,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
-        self.sessions = SessionStore(settings.paths.data / SESSIONS_FILE)
+        self.sessions: SessionStore = open_session_store(settings)
         self._retriever = retriever
         self._warmed = False
         self._reading: Reading | None = None
@@ -104,18 +109,17 @@ class Assistant:
     def ask(self, question: str, session_id: str | None = None) -> Reply:
         """Answer `question` in the session (a new one when None or unknown) and record it."""
         question = check_query(question, self.settings.answer.max_question_chars)
-        note = ""
         # A session exists through its turns, so one read answers both questions.
-        history = self.sessions.questions(session_id) if session_id is not None else []
+        history, note = read_history(self.sessions, session_id)
         new_session = not history
-        if session_id is not None and new_session:
+        if session_id is not None and new_session and not note:
             note = f"session {session_id!r} was not found; started a new session"
         if new_session:
             session_id = new_session_id()
         assert session_id is not None
         answer = self.answer(question, history)
         answer = replace(answer, session_id=session_id)
-        self.sessions.append(session_id, answer)
+        note = "; ".join(filter(None, [note, record_turn(self.sessions, session_id, answer)]))
         return Reply(answer, new_session, note)
 
     def answer(self, question: str, history: list[str]) -> Answer:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from s1assist.config import RetrievalMode, Settings
+from s1assist.config import IndexBackend, RetrievalMode, Settings
 from s1assist.errors import S1AssistError
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ IndexOption = Annotated[
     Path | None, typer.Option("--index", help="Folder of the built index [default: index].")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+BackendOption = Annotated[
+    IndexBackend | None,
+    typer.Option("--backend", help="faiss (files) or milvus [default: setting index.backend]."),
+]
 
 
 def make_settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
@@ -40,6 +44,14 @@ def make_settings(corpus: Path | None = None, index: Path | None = None) -> Sett
     if not update:
         return settings
     return settings.model_copy(update={"paths": settings.paths.model_copy(update=update)})
+
+
+def with_backend(settings: Settings, backend: IndexBackend | None) -> Settings:
+    """The settings, with the index backend given on the command line."""
+    if backend is None:
+        return settings
+    update = {"index": settings.index.model_copy(update={"backend": backend})}
+    return settings.model_copy(update=update)
 
 
 def _print_json(payload: Any) -> None:
@@ -53,31 +65,31 @@ def index(
     rebuild: Annotated[bool, typer.Option(help="Embed every passage again.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
     as_json: JsonOption = False,
+    backend: BackendOption = None,
 ) -> None:
     """Build or update the index from the corpus (only changed passages are embedded)."""
     from s1assist.corpus import load_corpus
     from s1assist.embedding import Encoder
-    from s1assist.index import build_index, index_status
+    from s1assist.index.backends import backend_build, backend_status, describe
 
-    settings = make_settings(corpus, index)
+    settings = with_backend(make_settings(corpus, index), backend)
     loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
     for line in loaded.skipped:
         typer.echo(f"warning: {line}", err=True)
-    status = index_status(settings.paths.index, loaded.documents, settings)
+    status = backend_status(loaded.documents, settings)
     if status.fresh and not rebuild:
         if as_json:
-            _print_json({"up_to_date": True, "index": str(settings.paths.index), "build": None})
+            _print_json({"up_to_date": True, "index": describe(settings), "build": None})
         elif not quiet:
-            typer.echo(f"{settings.paths.index}: up to date with {settings.paths.corpus}")
+            typer.echo(f"{describe(settings)}: up to date with {settings.paths.corpus}")
         return
     if not quiet and not as_json:
         for reason in status.reasons:
             typer.echo(f"rebuilding: {reason}", err=True)
-    report = build_index(
+    report = backend_build(
         loaded.documents,
         Encoder(settings.model),
         settings,
-        settings.paths.index,
         rebuild=rebuild,
         progress=not quiet and sys.stderr.isatty(),
     )
@@ -86,7 +98,7 @@ def index(
         _print_json(
             {
                 "up_to_date": False,
-                "index": str(settings.paths.index),
+                "index": describe(settings),
                 "build": str(report.folder),
                 "documents": report.documents,
                 "chunks": report.chunks,
@@ -287,12 +299,14 @@ def eval_beir(
     ],
     mode: Annotated[RetrievalMode, typer.Option(help="Which retrievers.")] = RetrievalMode.HYBRID,
     as_json: JsonOption = False,
+    backend: BackendOption = None,
 ) -> None:
     """Score retrieval on a BEIR dataset: nDCG@10, recall@10/100, MRR@10 (index cached in
-    data/beir)."""
+    data/beir, or in a Milvus collection named after the dataset)."""
     from s1assist.evaluation import run_beir
 
-    report = run_beir(folder, mode, make_settings(), progress=sys.stderr.isatty())
+    settings = with_backend(make_settings(), backend)
+    report = run_beir(folder, mode, settings, progress=sys.stderr.isatty())
     if as_json:
         _print_json(report.to_json())
     else:

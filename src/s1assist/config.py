@@ -44,6 +44,21 @@ class Fusion(StrEnum):
     RRF = "rrf"
 
 
+class IndexBackend(StrEnum):
+    """Where passages are indexed: local FAISS + BM25 files, or a Milvus server or file."""
+
+    FAISS = "faiss"
+    MILVUS = "milvus"
+
+
+class SessionBackend(StrEnum):
+    """Where conversation turns are kept: a SQLite file on this machine, or PostgreSQL for
+    several API replicas."""
+
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,6 +111,11 @@ class CorpusSettings(_Section):
 
 
 class IndexSettings(_Section):
+    backend: IndexBackend = Field(
+        IndexBackend.FAISS,
+        description="faiss: index files under paths.index; milvus: the collection named by "
+        "the milvus section (no index files needed on an API replica).",
+    )
     ann_threshold: int = Field(
         10_000,
         ge=1,
@@ -104,6 +124,52 @@ class IndexSettings(_Section):
     )
     bm25_k1: float = Field(0.9, ge=0.0, le=5.0, description="BM25 term saturation.")
     bm25_b: float = Field(0.4, ge=0.0, le=1.0, description="BM25 length normalization.")
+
+
+class MilvusSettings(_Section):
+    uri: str = Field(
+        "data/milvus.db",
+        min_length=1,
+        max_length=2000,
+        description="A Milvus server (http://host:19530) or a local Milvus Lite file (*.db, "
+        "one process at a time).",
+    )
+    token: str = Field(
+        "", max_length=2000, description="Credentials for the server (user:password or an API key)."
+    )
+    collection: str = Field(
+        "s1assist",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Alias that searches use; builds write collections named after it.",
+    )
+    shards: int = Field(
+        1, ge=1, le=64, description="Shards of a new passages collection (write parallelism)."
+    )
+    replicas: int = Field(
+        1, ge=1, le=16, description="In-memory replicas a collection is loaded with (query nodes)."
+    )
+    timeout_s: float = Field(
+        60.0, gt=0.0, le=3600.0, description="Seconds a Milvus call may take before it fails."
+    )
+
+
+class SessionSettings(_Section):
+    backend: SessionBackend = Field(
+        SessionBackend.SQLITE,
+        description="sqlite: paths.data/sessions.sqlite3; postgres: the database at "
+        "sessions.url, shared by every API replica.",
+    )
+    url: str = Field(
+        "",
+        max_length=2000,
+        description="PostgreSQL connection string, e.g. postgresql://user:password@host:5432/db "
+        "(needed when backend is postgres).",
+    )
+    connect_timeout_s: int = Field(
+        10, ge=1, le=300, description="Seconds to wait for a PostgreSQL connection."
+    )
 
 
 class RetrievalSettings(_Section):
@@ -223,6 +289,8 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = ChunkSettings()
     corpus: CorpusSettings = CorpusSettings()
     index: IndexSettings = IndexSettings()
+    milvus: MilvusSettings = MilvusSettings()
+    sessions: SessionSettings = SessionSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     server: ServerSettings = ServerSettings()

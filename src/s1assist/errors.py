@@ -37,3 +37,7 @@ class QueryError(S1AssistError):
 
 class SessionError(S1AssistError):
     """The sessions store cannot be read or written."""
+
+
+class SessionsRecoveredError(SessionError):
+    """The sessions data was unreadable; it was set aside and an empty store started."""

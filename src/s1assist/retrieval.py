@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from s1assist.aspects import answer_terms, asked_aspects, aspect_match
-from s1assist.config import Fusion, RetrievalMode, RetrievalSettings, Settings
+from s1assist.config import Fusion, IndexBackend, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
 from s1assist.fitted import load_fitted
@@ -206,6 +206,10 @@ def fitted_boost() -> AspectBoost:
 
 def open_retriever(settings: Settings) -> Retriever:
     """Load the index under the settings' index folder and the model that reads it."""
+    if settings.index.backend is IndexBackend.MILVUS:
+        from s1assist.milvus_search import open_milvus_retriever
+
+        return open_milvus_retriever(settings)
     index = load_index(settings.paths.index, settings)
     retriever = Retriever(index, Encoder(settings.model), settings.retrieval)
     retriever.check_model()

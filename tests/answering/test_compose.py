@@ -11,16 +11,7 @@ from s1assist.answering import answer_to_json, gather
 from s1assist.chat import Assistant
 from s1assist.index import LoadedIndex
 from s1assist.types import Answer, BlockKind, Hit, SourceKind
-
-SEED_QUESTIONS = [
-    "Can S1 impingement cause sciatica?",
-    "What are the symptoms of S1 radiculopathy?",
-    "What does the S1 nerve control?",
-    "How long does it take for L5-S1 to heal?",
-    "Does SI joint pain show on MRI?",
-    "Can S1 nerve damage be repaired?",
-    "What tests show whether back pain comes from the SI joint?",
-]
+from seeds import SEED_QUESTIONS
 
 
 def assert_grounded(answer: Answer, index: LoadedIndex) -> None:

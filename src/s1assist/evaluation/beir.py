@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s1assist.config import RetrievalMode, Settings
+from s1assist.config import IndexBackend, RetrievalMode, Settings
 from s1assist.errors import QueryError
 from s1assist.evaluation.beir_data import BeirDataset, load_beir
 from s1assist.evaluation.metrics import evaluate, mrr_at_k, ndcg_at_k, recall_at_k
@@ -45,10 +45,12 @@ class BeirReport:
     tokens_per_second: float | None
     """Encoder throughput of the build; None unless every passage was embedded."""
     latency_p50_ms: float
+    backend: IndexBackend = IndexBackend.FAISS
 
     def to_json(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
+            "backend": self.backend.value,
             "mode": self.mode.value,
             "queries": self.queries,
             "passages": self.passages,
@@ -64,13 +66,14 @@ class BeirReport:
     def summary(self) -> str:
         """One line for a terminal."""
         scores = "  ".join(f"{name} {value:.4f}" for name, value in self.metrics.items())
+        where = "milvus " if self.backend is IndexBackend.MILVUS else ""
         build = (
             "index reused"
             if self.build_seconds is None
             else f"index built in {self.build_seconds:.1f} s"
         )
         return (
-            f"{self.dataset} [{self.mode.value}] {self.queries} queries, "
+            f"{self.dataset} [{where}{self.mode.value}] {self.queries} queries, "
             f"{self.passages} passages: {scores}  ({build}, p50 {self.latency_p50_ms:.1f} ms)"
         )
 
@@ -85,6 +88,16 @@ def default_index_dir(dataset: str, settings: Settings) -> Path:
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
     return settings.paths.data / "beir" / f"{dataset}-{digest[:10]}"
+
+
+def milvus_settings(dataset: str, settings: Settings) -> Settings:
+    """The settings with a Milvus collection of the dataset's own, named like its cache
+    folder (Milvus names allow letters, digits and underscores)."""
+    name = default_index_dir(dataset, settings).name
+    collection = "beir_" + "".join(c if c.isalnum() else "_" for c in name)
+    return settings.model_copy(
+        update={"milvus": settings.milvus.model_copy(update={"collection": collection})}
+    )
 
 
 def doc_ranking(hits: Sequence[Hit]) -> list[str]:
@@ -113,13 +126,27 @@ def run_beir(
     encoder = encoder or Encoder(settings.model)
     build_seconds: float | None = None
     rate: float | None = None
-    if not index_status(root, data.documents, settings).fresh:
-        built = build_index(data.documents, encoder, settings, root, progress=progress)
-        build_seconds = built.seconds
-        if built.encoded == built.chunks and built.encode_seconds > 0:
-            rate = built.tokens / built.encode_seconds
-    retriever = Retriever(load_index(root, settings), encoder, settings.retrieval)
-    retriever.check_model()
+    retriever: Retriever
+    if settings.index.backend is IndexBackend.MILVUS:
+        from s1assist.index.milvus import build_milvus, milvus_status
+        from s1assist.milvus_search import open_milvus_retriever
+
+        settings = milvus_settings(data.name, settings)
+        root = Path(settings.milvus.collection)
+        if not milvus_status(data.documents, settings).fresh:
+            built = build_milvus(data.documents, encoder, settings, progress=progress)
+            build_seconds = built.seconds
+            if built.encoded == built.chunks and built.encode_seconds > 0:
+                rate = built.tokens / built.encode_seconds
+        retriever = open_milvus_retriever(settings, encoder)
+    else:
+        if not index_status(root, data.documents, settings).fresh:
+            built = build_index(data.documents, encoder, settings, root, progress=progress)
+            build_seconds = built.seconds
+            if built.encoded == built.chunks and built.encode_seconds > 0:
+                rate = built.tokens / built.encode_seconds
+        retriever = Retriever(load_index(root, settings), encoder, settings.retrieval)
+        retriever.check_model()
     rankings, latencies = _search_all(retriever, data, mode, progress)
     metrics, ndcg = score(rankings, data.qrels)
     return BeirReport(
@@ -134,6 +161,7 @@ def run_beir(
         build_seconds=build_seconds,
         tokens_per_second=rate,
         latency_p50_ms=statistics.median(latencies) * 1000,
+        backend=settings.index.backend,
     )
 
 

@@ -7,7 +7,7 @@ one, never half of one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,8 @@ class LoadedIndex:
 
     folder: Path
     manifest: Manifest
-    chunks: tuple[Chunk, ...]
-    documents: dict[str, Document]
+    chunks: Sequence[Chunk]
+    documents: Mapping[str, Document]
     dense: Any
     lexical: LexicalIndex
     vectors: npt.NDArray[np.float32] = field(repr=False)
