@@ -51,19 +51,33 @@ def index(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     rebuild: Annotated[bool, typer.Option(help="Embed every passage again.")] = False,
+    verify: Annotated[
+        bool, typer.Option(help="Check every file's checksum too, not only its size.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build or update the index from the corpus (only changed passages are embedded)."""
+    """Build or update the index from the corpus (only changed passages are embedded); a
+    damaged build is rebuilt."""
     from s1assist.corpus import load_corpus
     from s1assist.embedding import Encoder
     from s1assist.index import build_index, index_status
+    from s1assist.index.store import load_failed
+    from s1assist.index.upkeep import clear_load_failure, tidy
 
     settings = make_settings(corpus, index)
+    root = settings.paths.index
     loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
     for line in loaded.skipped:
         typer.echo(f"warning: {line}", err=True)
-    status = index_status(settings.paths.index, loaded.documents, settings)
+    removed = tidy(root)
+    if removed and not quiet and not as_json:
+        typer.echo(f"removed {len(removed)} leftovers of earlier builds", err=True)
+    status = index_status(root, loaded.documents, settings, thorough=verify or load_failed(root))
+    for warning in status.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if status.fresh:
+        clear_load_failure(root)
     if status.fresh and not rebuild:
         if as_json:
             _print_json({"up_to_date": True, "index": str(settings.paths.index), "build": None})
@@ -72,7 +86,8 @@ def index(
         return
     if not quiet and not as_json:
         for reason in status.reasons:
-            typer.echo(f"rebuilding: {reason}", err=True)
+            if reason not in status.warnings:
+                typer.echo(f"rebuilding: {reason}", err=True)
     report = build_index(
         loaded.documents,
         Encoder(settings.model),
