@@ -160,7 +160,7 @@ def ask(
     from s1assist.retrieval import check_query
 
     settings = make_settings(index=index)
-    check_query(question, settings.answer.max_question_chars)
+    check_query(question, settings.answer.max_question_chars, "answer.max_question_chars")
     reply = Assistant(settings).load(warm=False).ask(question, session)
     if reply.note:
         typer.echo(f"note: {reply.note}", err=True)

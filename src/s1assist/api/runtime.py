@@ -82,7 +82,8 @@ class Runtime:
             raise ApiProblem(
                 503,
                 "busy",
-                f"the server is answering {self.max_concurrent} requests already; retry shortly",
+                f"the server is answering {self.max_concurrent} requests already (setting "
+                "server.max_concurrent); retry shortly",
                 {"Retry-After": str(self.retry_after_s)},
             )
         if self._threads is None:
