@@ -7,11 +7,14 @@
   the default corpus and on the BioASQ index;
 - cold start: wall time of `s1assist --help` and of `s1assist search` in a new process;
 - scale: the dense index with 100k and 1M synthetic vectors (bench/scale.py);
-- memory: peak RSS of `s1assist serve` on the default corpus after answering questions.
+- memory: peak RSS of `s1assist serve` on the default corpus after answering questions;
+- overload: 64 clients for 20 s, the 503's latency and lost requests (bench/overload.py),
+  and 300 trickling connections for 30 s (bench/slow_clients.py), about 2 minutes together.
 
 Prints one JSON object (9 to 20 minutes with everything). Machines here are shared and
 noisy: read the ratios.
     .venv/bin/python bench/run.py [--skip-bioasq] [--scale-sizes 100000,1000000|none]
+        [--skip-overload]
 """
 
 from __future__ import annotations
@@ -195,6 +198,9 @@ def main() -> None:
     parser.add_argument("--skip-bioasq", action="store_true", help="leave out the BioASQ parts")
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--scale-sizes", default="100000,1000000", help="or 'none'")
+    parser.add_argument(
+        "--skip-overload", action="store_true", help="leave out the overload and slow-client runs"
+    )
     args = parser.parse_args()
     progress = sys.stderr.isatty()
     report: dict[str, Any] = {}
@@ -214,6 +220,9 @@ def main() -> None:
     if args.scale_sizes != "none":
         report["scale"] = script("scale.py", "--sizes", args.scale_sizes)
     report["serve_memory"] = serve_memory()
+    if not args.skip_overload:
+        report["overload"] = script("overload.py", "--clients", "64", "--seconds", "20")
+        report["slow_clients"] = script("slow_clients.py", "--connections", "300")
     print(json.dumps(report, indent=2))
 
 

@@ -108,7 +108,8 @@ class Assistant:
 
     def ask(self, question: str, session_id: str | None = None) -> Reply:
         """Answer `question` in the session (a new one when None or unknown) and record it."""
-        question = check_query(question, self.settings.answer.max_question_chars)
+        limit = self.settings.answer.max_question_chars
+        question = check_query(question, limit, "answer.max_question_chars")
         # A session exists through its turns, so one read answers both questions.
         history, note = read_history(self.sessions, session_id)
         new_session = not history

@@ -63,20 +63,37 @@ def index(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     rebuild: Annotated[bool, typer.Option(help="Embed every passage again.")] = False,
+    verify: Annotated[
+        bool, typer.Option(help="Check every file's checksum too, not only its size.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
     as_json: JsonOption = False,
     backend: BackendOption = None,
 ) -> None:
-    """Build or update the index from the corpus (only changed passages are embedded)."""
+    """Build or update the index from the corpus (only changed passages are embedded); a
+    damaged build is rebuilt."""
+    from s1assist.config import IndexBackend
     from s1assist.corpus import load_corpus
     from s1assist.embedding import Encoder
     from s1assist.index.backends import backend_build, backend_status, describe
+    from s1assist.index.store import load_failed
+    from s1assist.index.upkeep import clear_load_failure, tidy
 
     settings = with_backend(make_settings(corpus, index), backend)
+    root = settings.paths.index
+    faiss = settings.index.backend is IndexBackend.FAISS
     loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
     for line in loaded.skipped:
         typer.echo(f"warning: {line}", err=True)
-    status = backend_status(loaded.documents, settings)
+    removed = tidy(root) if faiss else []
+    if removed and not quiet and not as_json:
+        typer.echo(f"removed {len(removed)} leftovers of earlier builds", err=True)
+    thorough = verify or (faiss and load_failed(root))
+    status = backend_status(loaded.documents, settings, thorough=thorough)
+    for warning in status.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if status.fresh and faiss:
+        clear_load_failure(root)
     if status.fresh and not rebuild:
         if as_json:
             _print_json({"up_to_date": True, "index": describe(settings), "build": None})
@@ -85,7 +102,8 @@ def index(
         return
     if not quiet and not as_json:
         for reason in status.reasons:
-            typer.echo(f"rebuilding: {reason}", err=True)
+            if reason not in status.warnings:
+                typer.echo(f"rebuilding: {reason}", err=True)
     report = backend_build(
         loaded.documents,
         Encoder(settings.model),
@@ -157,7 +175,7 @@ def ask(
     from s1assist.retrieval import check_query
 
     settings = make_settings(index=index)
-    check_query(question, settings.answer.max_question_chars)
+    check_query(question, settings.answer.max_question_chars, "answer.max_question_chars")
     reply = Assistant(settings).load(warm=False).ask(question, session)
     if reply.note:
         typer.echo(f"note: {reply.note}", err=True)

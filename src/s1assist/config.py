@@ -275,6 +275,28 @@ class ServerSettings(_Section):
     cors_origins: tuple[str, ...] = Field(
         (), description="Origins allowed to call the API from a browser; empty keeps CORS closed."
     )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A request's headers must be complete this long after its first byte (or "
+        "the connection's opening); a slower client gets 408 and is closed.",
+    )
+    body_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="A request's body must be complete this long after its headers; a slower "
+        "client gets 408 and is closed.",
+    )
+    keep_alive_s: int = Field(
+        15,
+        ge=1,
+        le=600,
+        description="An idle keep-alive connection is closed after this long; longer than the "
+        "5 s after which common clients (httpx) drop idle connections themselves, so such a "
+        "client never sends a request on a connection the server is closing.",
+    )
 
 
 class Settings(BaseSettings):

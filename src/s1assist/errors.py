@@ -23,6 +23,10 @@ class IndexMissingError(SearchIndexError):
     """No index has been built in the folder."""
 
 
+class IndexPointerError(IndexMissingError):
+    """The index's CURRENT file does not name a build (unreadable, not UTF-8, not a name)."""
+
+
 class IndexMismatchError(SearchIndexError):
     """The index was built with another model, dimension or format."""
 

@@ -87,15 +87,16 @@ class AspectBoost:
         return head + fused[self.depth :]
 
 
-def check_query(query: str, max_chars: int) -> str:
-    """The query stripped; `QueryError` for an empty one or one over the length limit."""
+def check_query(query: str, max_chars: int, setting: str = "retrieval.max_query_chars") -> str:
+    """The query stripped; `QueryError` for an empty one or one over the length limit, which
+    names `setting`, the setting the limit came from."""
     stripped = query.strip()
     if not stripped:
         raise QueryError("the query is empty")
     if len(stripped) > max_chars:
         raise QueryError(
             f"the query is {len(stripped):,} characters; the limit is {max_chars:,} "
-            "(setting retrieval.max_query_chars)"
+            f"(setting {setting})"
         )
     return stripped
 

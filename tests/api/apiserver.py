@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from s1assist.api.server import server_config
 from s1assist.chat import Assistant
-from s1assist.config import RetrievalMode, Settings
+from s1assist.config import RetrievalMode, ServerSettings, Settings
 from s1assist.types import Hit
 
 API_KEY = "test-key-3f9c"
@@ -26,14 +26,14 @@ READY_TIMEOUT_S = 120.0
 class LiveServer:
     """An app served by uvicorn in a thread, on a port the OS picked."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, timeouts: ServerSettings | None = None) -> None:
         # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets that say
         # they are TCP, and without it keep-alive requests stall 40 ms on delayed ACKs.
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.bind(("127.0.0.1", 0))
         port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = server_config(app, "127.0.0.1", port, configure_logging=False)
+        config = server_config(app, "127.0.0.1", port, configure_logging=False, timeouts=timeouts)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True

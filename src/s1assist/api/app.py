@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from s1assist import __version__
 from s1assist.api import openai_compat, page, routes
+from s1assist.api.admission import BusyGate
 from s1assist.api.docs import install_docs
 from s1assist.api.options import ApiOptions
 from s1assist.api.problems import (
@@ -84,6 +85,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
+    app.add_middleware(BusyGate, runtime=runtime)  # outermost: refuses before the body is read
     app.openapi = _openapi_with_limits(app, settings)  # type: ignore[method-assign]
     return app
 

@@ -27,6 +27,9 @@ class ApiOptions:
     """Origins allowed to call the API from a browser; none (CORS closed) by default."""
     retry_after_s: int = 1
     """What a 503 tells the client to wait before trying again."""
+    model_threads: int | None = None
+    """Threads that run admitted model work at once (None: as many as cores, at most
+    `max_concurrent`); the other admitted requests wait for one without holding the GIL."""
     torch_threads: int | None = None
     """Intra-op threads for the model, set for the whole process at start-up (None: leave
     torch's default). `serve` uses 1: requests already run side by side in threads."""

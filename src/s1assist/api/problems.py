@@ -211,7 +211,10 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is over the limit of {self.max_bytes:,} bytes"
+        detail = (
+            f"the request body is over the limit of {self.max_bytes:,} bytes "
+            "(setting server.max_body_bytes)"
+        )
         response = problem_response(413, detail, kind="body-too-large")
         await response(scope, receive, send)
 

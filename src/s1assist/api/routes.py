@@ -135,10 +135,17 @@ async def get_document(doc_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return document_json(document)
 
 
+_LIMIT_SETTINGS = {"question": "answer.max_question_chars", "query": "retrieval.max_query_chars"}
+
+
 def check_length(text: str, limit: int, what: str) -> None:
-    """The schema's maxLength, enforced on the text as sent (before stripping)."""
+    """The schema's maxLength, enforced on the text as sent (before stripping); the error
+    names the setting the limit comes from."""
     if len(text) > limit:
-        raise QueryError(f"the {what} is {len(text):,} characters; the limit is {limit:,}")
+        raise QueryError(
+            f"the {what} is {len(text):,} characters; the limit is {limit:,} "
+            f"(setting {_LIMIT_SETTINGS[what]})"
+        )
 
 
 def document_json(document: Document) -> dict[str, Any]:

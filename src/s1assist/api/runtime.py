@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,6 +20,10 @@ log = logging.getLogger("s1assist.api")
 _LOADING_RETRY_S = 2
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class Runtime:
     """Readiness and the concurrency bound around one `Assistant`.
 
@@ -30,6 +35,7 @@ class Runtime:
     def __init__(self, assistant: Assistant, options: ApiOptions) -> None:
         self.assistant = assistant
         self.max_concurrent = options.max_concurrent
+        self.model_threads = options.model_threads or min(options.max_concurrent, _cores())
         self.retry_after_s = options.retry_after_s
         self.torch_threads = options.torch_threads
         self.ready = False
@@ -82,11 +88,14 @@ class Runtime:
             raise ApiProblem(
                 503,
                 "busy",
-                f"the server is answering {self.max_concurrent} requests already; retry shortly",
+                f"the server is answering {self.max_concurrent} requests already (setting "
+                "server.max_concurrent); retry shortly",
                 {"Retry-After": str(self.retry_after_s)},
             )
         if self._threads is None:
-            self._threads = anyio.CapacityLimiter(self.max_concurrent)
+            # Admitted requests beyond the cores wait here for a thread, holding nothing: more
+            # threads in model code would only fight the event loop for the GIL.
+            self._threads = anyio.CapacityLimiter(self.model_threads)
         self.in_use += 1
         try:
             return await anyio.to_thread.run_sync(work, assistant, limiter=self._threads)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from s1assist.api.app import create_app
 from s1assist.api.options import ApiOptions
-from s1assist.config import Settings
+from s1assist.config import ServerSettings, Settings
 
 if TYPE_CHECKING:
     import uvicorn
@@ -25,11 +25,17 @@ def server_config(
     *,
     log_level: str = "info",
     configure_logging: bool = True,
+    timeouts: ServerSettings | None = None,
 ) -> uvicorn.Config:
     """How `serve` runs `app`; tests use it too, with `configure_logging=False` so uvicorn
-    leaves the test runner's logging alone."""
+    leaves the test runner's logging alone. `timeouts` gives the slow-client deadlines and
+    the keep-alive (the defaults of `ServerSettings` when None)."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+
+    from s1assist.api.timeouts import timed_protocol
+
+    timeouts = timeouts or ServerSettings()
 
     log_config = None
     if configure_logging:
@@ -43,6 +49,8 @@ def server_config(
         log_level=log_level,
         log_config=log_config,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        http=timed_protocol(timeouts.header_timeout_s, timeouts.body_timeout_s),
+        timeout_keep_alive=timeouts.keep_alive_s,
         server_header=False,
         proxy_headers=False,
     )
@@ -58,4 +66,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     options = replace(ApiOptions.from_settings(settings), torch_threads=1)
     model = settings.model.model_copy(update={"query_threads": 1})
     settings = settings.model_copy(update={"model": model})
-    uvicorn.Server(server_config(create_app(settings, options), host, port)).run()
+    app = create_app(settings, options)
+    uvicorn.Server(server_config(app, host, port, timeouts=settings.server)).run()

@@ -39,8 +39,19 @@ _BLOCK_MARKERS = {
 _DATE = re.compile(
     r"(?:last updated|updated|published)\s*:?\s*([A-Z][a-z]+ \d{1,2}, \d{4})", re.IGNORECASE
 )
-# Lines this long that recur in two documents are boilerplate (disclaimers, sign-up blurbs).
-_REPEAT_MIN_WORDS = 6
+# Repetition across documents marks a line as chrome only when it looks like navigation: a
+# short line with no sentence or question punctuation that is a menu item (a separator or a
+# site word) or sits beside another such repeated line (a menu, a footer). Shared paragraphs
+# and shared headings are content: pages of one site answer related questions alike.
+_NAV_MAX_WORDS = 8
+_NAV_SEPARATOR = re.compile(r"\s[|›»·•>/]\s|^[|›»·•>]|[|›»·•>]$")
+_NAV_WORDS = re.compile(
+    r"^(?:home|menu|main menu|search|share|share this(?: page| article)?|print|email|"
+    r"next|previous|back|back to top|top of page|sign in|sign up|log in|log out|register|"
+    r"subscribe|newsletter|contact us|about us|privacy policy|terms of use|cookie settings|"
+    r"site map|sitemap|follow us|facebook|twitter|linkedin|instagram|youtube)$",
+    re.IGNORECASE,
+)
 _HEADING_MAX_WORDS = 12
 _QUESTION_MAX_WORDS = 20
 _REFERENCE_MAX_WORDS = 16
@@ -59,18 +70,42 @@ def _normalize(line: str) -> str:
     return " ".join(line.lower().split())
 
 
+def looks_like_navigation(text: str) -> bool:
+    """Short, and neither a sentence nor a question: what a menu or footer line looks like."""
+    stripped = text.strip()
+    return (
+        0 < len(stripped.split()) <= _NAV_MAX_WORDS
+        and stripped[-1] not in ".?!;:,"
+        and not is_bullet(stripped)
+    )
+
+
 def repeated_lines(sources: Iterable[RawSource]) -> frozenset[str]:
-    """Long lines found in more than one document: boilerplate by repetition."""
+    """Navigation-like lines found in more than one document (normalized); `clean` drops
+    those that are menu items or sit beside another of them."""
     counts: Counter[str] = Counter()
     for source in sources:
         counts.update(
-            {
-                _normalize(line.text)
-                for line in source.lines
-                if len(line.text.split()) >= _REPEAT_MIN_WORDS
-            }
+            {_normalize(line.text) for line in source.lines if looks_like_navigation(line.text)}
         )
     return frozenset(line for line, count in counts.items() if count > 1)
+
+
+def _repeated_navigation(lines: Sequence[RawLine], repeated: frozenset[str]) -> set[int]:
+    """Indexes of the lines that repetition marks as chrome: repeated, navigation-like, and
+    a menu item by their own look or beside another repeated navigation line."""
+    candidates = [
+        _normalize(line.text) in repeated and looks_like_navigation(line.text) for line in lines
+    ]
+    marked: set[int] = set()
+    for i, line in enumerate(lines):
+        if not candidates[i]:
+            continue
+        menu_item = bool(_NAV_SEPARATOR.search(line.text) or _NAV_WORDS.match(line.text))
+        beside = (i > 0 and candidates[i - 1]) or (i + 1 < len(lines) and candidates[i + 1])
+        if menu_item or beside:
+            marked.add(i)
+    return marked
 
 
 def is_heading(line: RawLine, is_last: bool) -> bool:
@@ -148,13 +183,14 @@ def _is_reference_item(line: RawLine) -> bool:
 def _drop_chrome(lines: Sequence[RawLine], repeated: frozenset[str]) -> list[tuple[RawLine, bool]]:
     kept: list[tuple[RawLine, bool]] = []
     in_chrome_section = False
+    navigation = _repeated_navigation(lines, repeated)
     for i, line in enumerate(lines):
         heading = is_heading(line, is_last=i == len(lines) - 1)
         if heading:
             in_chrome_section = bool(_CHROME_SECTION.search(line.text))
         if in_chrome_section or _CHROME_LINE.match(line.text):
             continue
-        if _normalize(line.text) in repeated:
+        if i in navigation:
             continue
         kept.append((line, heading))
     return kept

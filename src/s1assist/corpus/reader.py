@@ -35,7 +35,10 @@ def read_source(path: Path, max_bytes: int) -> RawSource:
     if size == 0:
         raise CorpusError(f"{path}: empty file (0 bytes)")
     if size > max_bytes:
-        raise CorpusError(f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes")
+        raise CorpusError(
+            f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes "
+            "(setting corpus.max_file_bytes)"
+        )
     data = path.read_bytes()
     nul = data.find(b"\x00")
     if nul != -1:

@@ -11,13 +11,16 @@ from s1assist.index.store import IndexStatus, index_status
 from s1assist.types import Document
 
 
-def backend_status(documents: Sequence[Document], settings: Settings) -> IndexStatus:
-    """Whether the index of the chosen backend matches this corpus and these settings."""
+def backend_status(
+    documents: Sequence[Document], settings: Settings, *, thorough: bool = False
+) -> IndexStatus:
+    """Whether the index of the chosen backend matches this corpus and these settings (for
+    FAISS, `thorough` checks every file's checksum too)."""
     if settings.index.backend is IndexBackend.MILVUS:
         from s1assist.index.milvus import milvus_status
 
         return milvus_status(documents, settings)
-    return index_status(settings.paths.index, documents, settings)
+    return index_status(settings.paths.index, documents, settings, thorough=thorough)
 
 
 def backend_build(

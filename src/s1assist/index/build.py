@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +18,14 @@ from s1assist.config import Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import SearchIndexError
 from s1assist.index.dense import build_dense, dense_kind, save_dense
-from s1assist.index.manifest import FORMAT_VERSION, MANIFEST, Manifest, file_entries
-from s1assist.index.records import chunk_to_json, document_to_json, write_jsonl
+from s1assist.index.manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    Manifest,
+    file_entries,
+    verify_files,
+)
+from s1assist.index.records import chunk_to_json, document_to_json, read_jsonl, write_jsonl
 from s1assist.index.store import (
     BM25,
     BUILDS,
@@ -31,8 +34,10 @@ from s1assist.index.store import (
     DENSE,
     DOCUMENTS,
     VECTORS,
+    current_folder,
     load_index,
 )
+from s1assist.index.upkeep import STAGING_PREFIX, build_lock, clear_load_failure, prune_leftovers
 from s1assist.lexical import LexicalIndex
 from s1assist.types import Chunk, Document
 
@@ -66,9 +71,10 @@ def build_index(
     started = time.perf_counter()
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    with _locked(root):
+    with build_lock(root):
+        prune_leftovers(root)
         previous = {} if rebuild else _previous_vectors(root, settings)
-        staging = builds / f".staging-{uuid.uuid4().hex[:12]}"
+        staging = builds / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         staging.mkdir()
         chunks = chunk_documents(documents, settings.chunking)
         if not chunks:
@@ -81,7 +87,8 @@ def build_index(
         final = builds / name
         os.replace(staging, final)
         _publish(root, name)
-        _prune(builds, keep={name})
+        clear_load_failure(root)
+        prune_leftovers(root)
     # Throughput counts only what was embedded this time, not the reused passages.
     embedded = [chunk.search_text for chunk in chunks if chunk.chunk_id not in previous]
     tokens = encoder.count_tokens(embedded) if embedded else 0
@@ -97,26 +104,31 @@ def build_index(
     )
 
 
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    with (root / ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SearchIndexError(f"{root}: another build is running") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _previous_vectors(root: Path, settings: Settings) -> dict[str, npt.NDArray[np.float32]]:
-    """Vectors of the live build by chunk id, when it was made with the same model."""
+    """Vectors of the live build by chunk id, when it was made with the same model; from a
+    damaged build, those of its passages and vectors when both files are intact (the FAISS
+    and BM25 files are rebuilt from them anyway)."""
     try:
         old = load_index(root, settings)
     except SearchIndexError:
-        return {}
+        return _salvaged_vectors(root, settings)
     return {chunk.chunk_id: old.vectors[i] for i, chunk in enumerate(old.chunks)}
+
+
+def _salvaged_vectors(root: Path, settings: Settings) -> dict[str, npt.NDArray[np.float32]]:
+    try:
+        folder = current_folder(root)
+        manifest = Manifest.read(folder)
+        if manifest.model != settings.model.name:
+            return {}
+        verify_files(folder, manifest, names=(CHUNKS, VECTORS))
+        chunk_ids = [row["chunk_id"] for row in read_jsonl(folder / CHUNKS)]
+        vectors = np.load(folder / VECTORS)
+    except (SearchIndexError, OSError, ValueError, KeyError, TypeError):
+        return {}
+    if vectors.shape != (len(chunk_ids), manifest.dimension):
+        return {}
+    return dict(zip(chunk_ids, vectors.astype(np.float32, copy=False), strict=True))
 
 
 def _vectors(
@@ -201,10 +213,3 @@ def _publish(root: Path, name: str) -> None:
     _fsync(temporary)
     os.replace(temporary, pointer)
     _fsync(root)
-
-
-def _prune(builds: Path, keep: set[str]) -> None:
-    """Drop older builds and staging folders left by builds that died (we hold the lock)."""
-    for folder in builds.iterdir():
-        if folder.is_dir() and folder.name not in keep:
-            shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,20 +79,26 @@ def file_entries(folder: Path) -> dict[str, FileEntry]:
     }
 
 
-def verify_files(folder: Path, manifest: Manifest) -> None:
-    """Raise `IndexCorruptError` naming the first missing, truncated or altered file."""
-    for name, entry in manifest.files.items():
+def verify_files(
+    folder: Path, manifest: Manifest, *, hashes: bool = True, names: Iterable[str] | None = None
+) -> None:
+    """Raise `IndexCorruptError` naming the first missing, truncated or altered file (of
+    `names`, or of them all); sizes only unless `hashes`."""
+    for name in manifest.files if names is None else names:
         path = folder / name
+        entry = manifest.files.get(name)
+        if entry is None:
+            raise IndexCorruptError(f"{folder / MANIFEST}: lists no {name}; run `s1assist index`")
         if not path.is_file():
-            raise IndexCorruptError(f"{path}: index file missing; rebuild with `s1assist index`")
+            raise IndexCorruptError(f"{path}: index file missing; run `s1assist index`")
         size = path.stat().st_size
         if size != entry.bytes:
             raise IndexCorruptError(
                 f"{path}: {size} bytes, the manifest says {entry.bytes} (truncated or altered); "
-                "rebuild with `s1assist index --rebuild`"
+                "run `s1assist index` to rebuild it"
             )
-        if sha256_file(path) != entry.sha256:
+        if hashes and sha256_file(path) != entry.sha256:
             raise IndexCorruptError(
                 f"{path}: checksum does not match the manifest (corrupt); "
-                "rebuild with `s1assist index --rebuild`"
+                "run `s1assist index` to rebuild it"
             )
