@@ -194,3 +194,30 @@ def test_the_page_asks_for_the_key_when_the_server_needs_one(
         assert not refused and not fresh.errors and not chat.dialogs
     finally:
         context.close()
+
+
+def test_the_api_docs_render_the_operations_offline(browser: Browser, live: LiveServer) -> None:
+    context = browser.new_context()
+    outside: list[str] = []
+    try:
+        page = context.new_page()
+        local = live.url + "/"
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(local)
+                else (outside.append(route.request.url), route.abort())
+            ),
+        )
+        page.goto(f"{live.url}/docs")
+        operation = page.locator(".opblock-summary", has_text="/v1/ask").first
+        operation.wait_for()
+        assert page.locator(".opblock-post .opblock-summary-path", has_text="/v1/ask").count()
+        text = page.locator("#swagger-ui").inner_text()
+        assert "POST" in text and "/v1/ask" in text
+        assert "Unable to render" not in text
+        assert page.locator(".opblock").count() >= 8
+        assert outside == []
+    finally:
+        context.close()
