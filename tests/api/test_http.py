@@ -15,9 +15,11 @@ from apiserver import QUESTION, GatedAssistant, LiveServer, assert_problem, even
 
 from s1assist.answer import answer_to_json
 from s1assist.api import ApiOptions, create_app
+from s1assist.api.source_list import cited_sources, with_sources
 from s1assist.config import Settings
 from s1assist.index import LoadedIndex
 from s1assist.retrieval import Retriever, hit_to_json
+from s1assist.types import SourceKind
 
 FOLLOW_UP = "How long does it take to heal?"
 RED_FLAG = "I have sciatica and since yesterday I can't control my bladder"
@@ -87,8 +89,13 @@ def test_ask_returns_exactly_the_answer_object(http: httpx.Client, gated: GatedA
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     payload = response.json()
-    expected = answer_to_json(gated.answer(QUESTION, []))
+    answer = gated.answer(QUESTION, [])
+    expected = answer_to_json(answer)
+    expected["citations"] = with_sources(
+        expected["citations"], cited_sources(answer, gated.document)
+    )
     assert payload.keys() == expected.keys()  # no "note" for a new session
+    assert {c["kind"] for c in payload["citations"]} <= {k.value for k in SourceKind}
     assert without_session(payload) == without_session(expected)
     assert len(payload["session_id"]) == 12
     assert payload["citations"] and "[1]" in payload["answer"]

@@ -76,6 +76,13 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    kind: str = Field(
+        "",
+        description="The source's kind: guideline summary, research summary, health "
+        "article or general web page.",
+    )
+    url: str | None = Field(None, description="The original page, when the corpus knows it.")
+    page: int | None = Field(None, description="The page of a PDF the quote starts on.")
 
 
 class AskResponse(BaseModel):
@@ -244,6 +251,13 @@ class ChatRequest(BaseModel):
     )
     stream: StrictBool = Field(
         False, description="Send `chat.completion.chunk` server-sent events."
+    )
+    source_list: StrictBool = Field(
+        True,
+        description='End the content with a Markdown "Sources" list (number, title › '
+        "section, kind, the quote shortened, the URL when known), so chat front ends that drop "
+        "the top-level `citations` still show what each [n] marker points at. `false` leaves "
+        "only the answer and its notice.",
     )
 
     @field_validator("messages")
