@@ -188,6 +188,13 @@ class ServerSettings(_Section):
     cors_origins: tuple[str, ...] = Field(
         (), description="Origins allowed to call the API from a browser; empty keeps CORS closed."
     )
+    reload_poll_s: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="Seconds between checks of the index's CURRENT pointer: a newly published "
+        "build is loaded and swapped in without a restart. 0 turns live re-index off.",
+    )
 
 
 class Settings(BaseSettings):

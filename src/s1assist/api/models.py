@@ -172,6 +172,7 @@ class Status(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"]
+    build_id: str = Field(description="The index build being served (it changes on re-index).")
     documents: int
     passages: int
 
@@ -181,6 +182,8 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    index_build: str | None = Field(None, description="The index build answers come from.")
+    documents: int | None = Field(None, description="Documents in that build.")
 
 
 class ModelList(BaseModel):

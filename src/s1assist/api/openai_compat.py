@@ -34,8 +34,17 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 
 @router.get("/models", response_model=ModelList)
 async def models(runtime: RuntimeDep) -> dict[str, Any]:
-    """The one model: any `model` name in a chat request gets it."""
-    card = {"id": MODEL_ID, "object": "model", "created": runtime.started, "owned_by": "s1assist"}
+    """The one model: any `model` name in a chat request gets it; once loaded, the card
+    names the index build and its document count."""
+    card: dict[str, Any] = {
+        "id": MODEL_ID,
+        "object": "model",
+        "created": runtime.started,
+        "owned_by": "s1assist",
+    }
+    if runtime.ready:
+        index = runtime.assistant.retriever.index
+        card.update(index_build=index.folder.name, documents=len(index.documents))
     return {"object": "list", "data": [card]}
 
 

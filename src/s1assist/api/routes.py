@@ -70,7 +70,12 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> dict[str, Any]:
     """200 once the model and index are loaded; 503 (problem details) until then."""
     index = runtime.check_ready().retriever.index
-    return {"status": "ready", "documents": len(index.documents), "passages": len(index.chunks)}
+    return {
+        "status": "ready",
+        "build_id": index.folder.name,
+        "documents": len(index.documents),
+        "passages": len(index.chunks),
+    }
 
 
 @api.post(
