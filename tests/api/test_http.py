@@ -41,6 +41,7 @@ def test_health_and_readiness(http: httpx.Client, built_index: LoadedIndex) -> N
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
+        "build_id": built_index.folder.name,
         "documents": len(built_index.documents),
         "passages": len(built_index.chunks),
     }
