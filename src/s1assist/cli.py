@@ -61,7 +61,7 @@ def index(
 
     settings = make_settings(corpus, index)
     loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
-    for line in loaded.skipped:
+    for line in (*loaded.skipped, *loaded.warnings):
         typer.echo(f"warning: {line}", err=True)
     status = index_status(settings.paths.index, loaded.documents, settings)
     if status.fresh and not rebuild:
@@ -95,6 +95,7 @@ def index(
                 "tokens": report.tokens,
                 "seconds": round(report.seconds, 3),
                 "skipped": list(loaded.skipped),
+                "warnings": list(loaded.warnings),
             }
         )
     elif not quiet:
@@ -103,6 +104,37 @@ def index(
             f"({report.encoded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
             + (f", {rate:,.0f} tokens/s" if report.encoded else "")
         )
+
+
+@app.command()
+def documents(index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """List what the index holds: each document's kind, title, passages and URL."""
+    from collections import Counter
+
+    from s1assist.index import load_index
+
+    settings = make_settings(index=index)
+    loaded = load_index(settings.paths.index, settings, verify=False)
+    passages = Counter(chunk.doc_id for chunk in loaded.chunks)
+    rows = [
+        {
+            "doc_id": doc.doc_id,
+            "kind": doc.kind.value,
+            "title": doc.title,
+            "passages": passages[doc.doc_id],
+            "pages": len(doc.pages) or None,
+            "url": doc.url,
+        }
+        for doc in sorted(loaded.documents.values(), key=lambda d: (d.kind.rank, d.doc_id))
+    ]
+    if as_json:
+        _print_json({"build": loaded.folder.name, "documents": rows})
+        return
+    typer.echo(f"{len(rows)} documents in build {loaded.folder.name}:")
+    for row in rows:
+        pages = f", {row['pages']} pages" if row["pages"] else ""
+        typer.echo(f"- {row['title']}  [{row['kind']}, {row['passages']} passages{pages}]")
+        typer.echo(f"    {row['doc_id']}" + (f"  {row['url']}" if row["url"] else ""))
 
 
 @app.command()
