@@ -186,7 +186,7 @@ def ask(
 
         _print_json(answer_to_json(reply.answer))
         return
-    typer.echo(render_answer(reply.answer))
+    typer.echo(render_answer(reply.answer, _terminal_width()))
 
 
 @app.command()
@@ -201,6 +201,7 @@ def chat(
     from s1assist.chat import Assistant
 
     assistant = Assistant(make_settings(index=index)).load()
+    _line_editing()
     typer.echo(
         "Ask about the S1 nerve root, sciatica or the SI joint. /new starts over; Ctrl-D leaves."
     )
@@ -222,7 +223,24 @@ def chat(
             typer.echo(f"error: {exc}", err=True)
             continue
         session = reply.answer.session_id
-        typer.echo(render_answer(reply.answer))
+        typer.echo(render_answer(reply.answer, _terminal_width()))
+
+
+def _line_editing() -> None:
+    """Arrow keys, Home/End and Up for earlier questions in `input()` (GNU readline). The
+    history stays in memory: questions about one's health are not written to disk."""
+    try:
+        import readline
+    except ImportError:  # no readline on this platform: plain input still works
+        return
+    readline.parse_and_bind("set enable-bracketed-paste on")
+
+
+def _terminal_width() -> int:
+    """Text width for wrapping: the terminal's, within 40..100 columns."""
+    import shutil
+
+    return max(40, min(100, shutil.get_terminal_size((96, 24)).columns - 1))
 
 
 @app.command("eval")
@@ -295,19 +313,27 @@ def eval_beir(
         typer.echo(report.summary())
 
 
-def render_answer(answer: Answer) -> str:
-    """The answer, its numbered sources with the quoted spans, and the notice."""
+def render_answer(answer: Answer, width: int = 96) -> str:
+    """The answer, its numbered sources with the quoted spans, and the notice, wrapped on
+    word boundaries to `width`. An answer without sources ends with its session id alone:
+    "information from the documents cited" would name documents that are not there."""
+    wrap = textwrap.TextWrapper(width=width, break_long_words=False, break_on_hyphens=False)
     lines: list[str] = []
     if answer.rewritten_query != answer.question:
-        lines.append(f"(searched for: {answer.rewritten_query})\n")
-    lines.extend(textwrap.fill(part, 96) for part in answer.answer.split("\n\n"))
+        lines.append(wrap.fill(f"(searched for: {answer.rewritten_query})") + "\n")
+    lines.extend(wrap.fill(part) for part in answer.answer.split("\n\n"))
     if answer.citations:
         lines.append("\nSources")
+    quoted = textwrap.TextWrapper(
+        width=width, initial_indent="     ", subsequent_indent="     ", break_long_words=False
+    )
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
-        lines.append(f" [{c.n}] {c.title} › {c.section}")
-        lines.append(textwrap.indent(textwrap.fill(f'"{quote}"', 90), "     "))
-    lines.append(f"\n{answer.notice}  (session {answer.session_id})")
+        lines.append(wrap.fill(f" [{c.n}] {c.title} › {c.section}"))
+        lines.append(quoted.fill(f'"{quote}"'))
+    session = f"(session {answer.session_id})"
+    notice = f"{answer.notice}  " if answer.citations and answer.notice else ""
+    lines.append("\n" + wrap.fill(notice + session))
     return "\n".join(lines)
 
 
