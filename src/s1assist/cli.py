@@ -303,7 +303,7 @@ def eval_beir(
     as_json: JsonOption = False,
 ) -> None:
     """Score retrieval on a BEIR dataset: nDCG@10, recall@10/100, MRR@10 (index cached in
-    data/beir)."""
+    the data folder, beir/)."""
     from s1assist.evaluation import run_beir
 
     report = run_beir(folder, mode, make_settings(), progress=sys.stderr.isatty())

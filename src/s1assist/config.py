@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -44,6 +45,19 @@ class Fusion(StrEnum):
     RRF = "rrf"
 
 
+def user_data_dir() -> Path:
+    """Sessions and caches of one user: $XDG_DATA_HOME/s1assist (~/.local/share/s1assist)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "s1assist"
+
+
+def user_cache_dir() -> Path:
+    """The exported model graphs, shared by every index and checkout of one user:
+    $XDG_CACHE_HOME/s1assist (~/.cache/s1assist)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "s1assist"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,7 +65,12 @@ class _Section(BaseModel):
 class PathSettings(_Section):
     corpus: Path = Field(Path("corpus"), description="Folder of source documents.")
     index: Path = Field(Path("index"), description="Folder the index is built into.")
-    data: Path = Field(Path("data"), description="Folder for the sessions database.")
+    data: Path = Field(
+        default_factory=user_data_dir,
+        description="Folder for the sessions database and evaluation caches; by default one "
+        "per user ($XDG_DATA_HOME/s1assist, else ~/.local/share/s1assist), never the "
+        "current directory.",
+    )
 
 
 class ModelSettings(_Section):
@@ -72,7 +91,9 @@ class ModelSettings(_Section):
         "bf16) when the model is a local mean-pooling sentence-transformer, else torch.",
     )
     onnx_cache: Path = Field(
-        Path("data/onnx"), description="Where the locally exported ONNX graphs are kept."
+        default_factory=lambda: user_cache_dir() / "onnx",
+        description="Where the locally exported ONNX graphs are kept; one folder shared by "
+        "every index ($XDG_CACHE_HOME/s1assist/onnx, else ~/.cache/s1assist/onnx).",
     )
     query_threads: int = Field(
         0,
