@@ -13,22 +13,30 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: run test install install-dev index eval lint bench bench-http serve browser postgres clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
 # torch is pinned to 2.13.0 in pyproject.toml: pip takes the local CPU build, never CUDA wheels.
+# pip's own output goes to $(INSTALL_LOG); a failure shows its last lines.
+INSTALL_LOG := $(VENV)/install.log
+PIP_QUIET = $(BIN)/pip install -q $(1) >>$(INSTALL_LOG) 2>&1 \
+	|| { tail -n 25 $(INSTALL_LOG); echo "pip install failed; the whole log is $(INSTALL_LOG)"; exit 1; }
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
-	touch $@
+	@echo "installing s1assist and its dependencies into $(VENV) (log: $(INSTALL_LOG))"
+	@$(call PIP_QUIET,-e .)
+	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,scale]'
-	touch $@ $(VENV)/.installed
+	@echo "installing s1assist with its dev tools into $(VENV) (log: $(INSTALL_LOG))"
+	@$(call PIP_QUIET,-e '.[dev,scale]')
+	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The first build exports the model to ONNX once (about 25 s); later builds reuse that export.
 index: install
-	$(BIN)/s1assist index
+	@$(BIN)/s1assist index
 
 # The main job: the chat page, JSON API and OpenAI-compatible endpoint on http://$(HOST):$(PORT)/
 run: serve
@@ -69,7 +77,7 @@ bench-http: install-dev
 	$(BIN)/python bench/http_load.py
 
 serve: index
-	$(BIN)/s1assist serve --host $(HOST) --port $(PORT)
+	@$(BIN)/s1assist serve --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf index/builds index/CURRENT index/.lock

@@ -199,3 +199,29 @@ def test_chat_keeps_context_starts_over_on_new_and_leaves_on_eof(
     assert "(new session)" in out
     assert "Hello." in out
     assert "Traceback" not in result.stderr
+
+
+def test_data_goes_to_the_user_folder_not_the_working_directory(
+    built_index: LoadedIndex, settings: Settings, cli_path: Path, cli_env, tmp_path: Path
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in cli_env.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home), S1ASSIST_MODEL__ONNX_CACHE=str(settings.model.onnx_cache))
+    result = subprocess.run(
+        [
+            str(cli_path),
+            "ask",
+            "Can S1 impingement cause sciatica?",
+            "--index",
+            str(settings.paths.index),
+        ],
+        env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(elsewhere.iterdir()) == []  # no ./data, nothing at all
+    assert (home / ".local" / "share" / "s1assist" / "sessions.sqlite3").is_file()

@@ -377,9 +377,11 @@ def test_a_50_mb_file_is_skipped_under_the_default_limit(tmp_path: Path) -> None
 
 def test_unsupported_file_type_is_named_not_silently_ignored(tmp_path: Path) -> None:
     folder = corpus_with_good_file(tmp_path)
-    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
-    line = skipped_line(folder, "scan.pdf")
-    assert "unsupported file type '.pdf'" in line
+    (folder / "letter.docx").write_bytes(b"PK\x03\x04")
+    line = skipped_line(folder, "letter.docx")
+    assert "unsupported file type '.docx'" in line
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")  # read now, and refused by name
+    assert "not a readable PDF" in skipped_line(folder, "scan.pdf")
 
 
 def test_file_of_only_chrome_is_skipped(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -63,6 +64,13 @@ class Assistant:
         else:
             _ = self.retriever
         return self
+
+    def with_retriever(self, retriever: Retriever) -> Assistant:
+        """A copy over another loaded index (a newer build); settings and sessions shared."""
+        clone = copy.copy(self)
+        clone._retriever = retriever
+        clone._warmed = False
+        return clone
 
     @property
     def retriever(self) -> Retriever:

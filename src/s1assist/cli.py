@@ -83,7 +83,7 @@ def index(
     root = settings.paths.index
     faiss = settings.index.backend is IndexBackend.FAISS
     loaded = load_corpus(settings.paths.corpus, settings.corpus.max_file_bytes)
-    for line in loaded.skipped:
+    for line in (*loaded.skipped, *loaded.warnings):
         typer.echo(f"warning: {line}", err=True)
     removed = tidy(root) if faiss else []
     if removed and not quiet and not as_json:
@@ -125,6 +125,7 @@ def index(
                 "tokens": report.tokens,
                 "seconds": round(report.seconds, 3),
                 "skipped": list(loaded.skipped),
+                "warnings": list(loaded.warnings),
             }
         )
     elif not quiet:
@@ -133,6 +134,37 @@ def index(
             f"({report.encoded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
             + (f", {rate:,.0f} tokens/s" if report.encoded else "")
         )
+
+
+@app.command()
+def documents(index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """List what the index holds: each document's kind, title, passages and URL."""
+    from collections import Counter
+
+    from s1assist.index import load_index
+
+    settings = make_settings(index=index)
+    loaded = load_index(settings.paths.index, settings, verify=False)
+    passages = Counter(chunk.doc_id for chunk in loaded.chunks)
+    rows = [
+        {
+            "doc_id": doc.doc_id,
+            "kind": doc.kind.value,
+            "title": doc.title,
+            "passages": passages[doc.doc_id],
+            "pages": len(doc.pages) or None,
+            "url": doc.url,
+        }
+        for doc in sorted(loaded.documents.values(), key=lambda d: (d.kind.rank, d.doc_id))
+    ]
+    if as_json:
+        _print_json({"build": loaded.folder.name, "documents": rows})
+        return
+    typer.echo(f"{len(rows)} documents in build {loaded.folder.name}:")
+    for row in rows:
+        pages = f", {row['pages']} pages" if row["pages"] else ""
+        typer.echo(f"- {row['title']}  [{row['kind']}, {row['passages']} passages{pages}]")
+        typer.echo(f"    {row['doc_id']}" + (f"  {row['url']}" if row["url"] else ""))
 
 
 @app.command()
@@ -184,7 +216,7 @@ def ask(
 
         _print_json(answer_to_json(reply.answer))
         return
-    typer.echo(render_answer(reply.answer))
+    typer.echo(render_answer(reply.answer, _terminal_width()))
 
 
 @app.command()
@@ -199,6 +231,7 @@ def chat(
     from s1assist.chat import Assistant
 
     assistant = Assistant(make_settings(index=index)).load()
+    _line_editing()
     typer.echo(
         "Ask about the S1 nerve root, sciatica or the SI joint. /new starts over; Ctrl-D leaves."
     )
@@ -220,7 +253,24 @@ def chat(
             typer.echo(f"error: {exc}", err=True)
             continue
         session = reply.answer.session_id
-        typer.echo(render_answer(reply.answer))
+        typer.echo(render_answer(reply.answer, _terminal_width()))
+
+
+def _line_editing() -> None:
+    """Arrow keys, Home/End and Up for earlier questions in `input()` (GNU readline). The
+    history stays in memory: questions about one's health are not written to disk."""
+    try:
+        import readline
+    except ImportError:  # no readline on this platform: plain input still works
+        return
+    readline.parse_and_bind("set enable-bracketed-paste on")
+
+
+def _terminal_width() -> int:
+    """Text width for wrapping: the terminal's, within 40..100 columns."""
+    import shutil
+
+    return max(40, min(100, shutil.get_terminal_size((96, 24)).columns - 1))
 
 
 @app.command("eval")
@@ -320,7 +370,7 @@ def eval_beir(
     backend: BackendOption = None,
 ) -> None:
     """Score retrieval on a BEIR dataset: nDCG@10, recall@10/100, MRR@10 (index cached in
-    data/beir, or in a Milvus collection named after the dataset)."""
+    the data folder's beir/, or in a Milvus collection named after the dataset)."""
     from s1assist.evaluation import run_beir
 
     settings = with_backend(make_settings(), backend)
@@ -331,19 +381,27 @@ def eval_beir(
         typer.echo(report.summary())
 
 
-def render_answer(answer: Answer) -> str:
-    """The answer, its numbered sources with the quoted spans, and the notice."""
+def render_answer(answer: Answer, width: int = 96) -> str:
+    """The answer, its numbered sources with the quoted spans, and the notice, wrapped on
+    word boundaries to `width`. An answer without sources ends with its session id alone:
+    "information from the documents cited" would name documents that are not there."""
+    wrap = textwrap.TextWrapper(width=width, break_long_words=False, break_on_hyphens=False)
     lines: list[str] = []
     if answer.rewritten_query != answer.question:
-        lines.append(f"(searched for: {answer.rewritten_query})\n")
-    lines.extend(textwrap.fill(part, 96) for part in answer.answer.split("\n\n"))
+        lines.append(wrap.fill(f"(searched for: {answer.rewritten_query})") + "\n")
+    lines.extend(wrap.fill(part) for part in answer.answer.split("\n\n"))
     if answer.citations:
         lines.append("\nSources")
+    quoted = textwrap.TextWrapper(
+        width=width, initial_indent="     ", subsequent_indent="     ", break_long_words=False
+    )
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
-        lines.append(f" [{c.n}] {c.title} › {c.section}")
-        lines.append(textwrap.indent(textwrap.fill(f'"{quote}"', 90), "     "))
-    lines.append(f"\n{answer.notice}  (session {answer.session_id})")
+        lines.append(wrap.fill(f" [{c.n}] {c.title} › {c.section}"))
+        lines.append(quoted.fill(f'"{quote}"'))
+    session = f"(session {answer.session_id})"
+    notice = f"{answer.notice}  " if answer.citations and answer.notice else ""
+    lines.append("\n" + wrap.fill(notice + session))
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -59,6 +60,19 @@ class SessionBackend(StrEnum):
     POSTGRES = "postgres"
 
 
+def user_data_dir() -> Path:
+    """Sessions and caches of one user: $XDG_DATA_HOME/s1assist (~/.local/share/s1assist)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "s1assist"
+
+
+def user_cache_dir() -> Path:
+    """The exported model graphs, shared by every index and checkout of one user:
+    $XDG_CACHE_HOME/s1assist (~/.cache/s1assist)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "s1assist"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,7 +80,12 @@ class _Section(BaseModel):
 class PathSettings(_Section):
     corpus: Path = Field(Path("corpus"), description="Folder of source documents.")
     index: Path = Field(Path("index"), description="Folder the index is built into.")
-    data: Path = Field(Path("data"), description="Folder for the sessions database.")
+    data: Path = Field(
+        default_factory=user_data_dir,
+        description="Folder for the sessions database and evaluation caches; by default one "
+        "per user ($XDG_DATA_HOME/s1assist, else ~/.local/share/s1assist), never the "
+        "current directory.",
+    )
 
 
 class ModelSettings(_Section):
@@ -87,7 +106,9 @@ class ModelSettings(_Section):
         "bf16) when the model is a local mean-pooling sentence-transformer, else torch.",
     )
     onnx_cache: Path = Field(
-        Path("data/onnx"), description="Where the locally exported ONNX graphs are kept."
+        default_factory=lambda: user_cache_dir() / "onnx",
+        description="Where the locally exported ONNX graphs are kept; one folder shared by "
+        "every index ($XDG_CACHE_HOME/s1assist/onnx, else ~/.cache/s1assist/onnx).",
     )
     query_threads: int = Field(
         0,
@@ -296,6 +317,13 @@ class ServerSettings(_Section):
         description="An idle keep-alive connection is closed after this long; longer than the "
         "5 s after which common clients (httpx) drop idle connections themselves, so such a "
         "client never sends a request on a connection the server is closing.",
+    )
+    reload_poll_s: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="Seconds between checks of the index's CURRENT pointer: a newly published "
+        "build is loaded and swapped in without a restart. 0 turns live re-index off.",
     )
 
 

@@ -59,6 +59,8 @@ class Document:
     url: str | None = None
     references: tuple[str, ...] = ()
     content_hash: str = ""
+    pages: tuple[int, ...] = ()
+    """Where each page starts in `text` (a PDF): pages[0] == 0; empty when not paginated."""
 
 
 @dataclass(frozen=True, slots=True)

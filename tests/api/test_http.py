@@ -15,9 +15,11 @@ from apiserver import QUESTION, GatedAssistant, LiveServer, assert_problem, even
 
 from s1assist.answering import answer_to_json
 from s1assist.api import ApiOptions, create_app
+from s1assist.api.source_list import cited_sources, with_sources
 from s1assist.config import Settings
 from s1assist.index import LoadedIndex
 from s1assist.retrieval import Retriever, hit_to_json
+from s1assist.types import SourceKind
 
 FOLLOW_UP = "How long does it take to heal?"
 RED_FLAG = "I have sciatica and since yesterday I can't control my bladder"
@@ -30,7 +32,13 @@ QUESTIONS = [
 
 
 def without_session(payload: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in payload.items() if key != "session_id"}
+    """The payload without its session id; a citation field that is unknown (None) and one
+    left out read the same."""
+    found = {key: value for key, value in payload.items() if key != "session_id"}
+    found["citations"] = [
+        {key: value for key, value in c.items() if value is not None} for c in found["citations"]
+    ]
+    return found
 
 
 def test_health_and_readiness(http: httpx.Client, built_index: LoadedIndex) -> None:
@@ -39,6 +47,7 @@ def test_health_and_readiness(http: httpx.Client, built_index: LoadedIndex) -> N
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
+        "build_id": built_index.folder.name,
         "documents": len(built_index.documents),
         "passages": len(built_index.chunks),
     }
@@ -87,8 +96,13 @@ def test_ask_returns_exactly_the_answer_object(http: httpx.Client, gated: GatedA
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     payload = response.json()
-    expected = answer_to_json(gated.answer(QUESTION, []))
+    answer = gated.answer(QUESTION, [])
+    expected = answer_to_json(answer)
+    expected["citations"] = with_sources(
+        expected["citations"], cited_sources(answer, gated.document)
+    )
     assert payload.keys() == expected.keys()  # no "note" for a new session
+    assert {c["kind"] for c in payload["citations"]} <= {k.value for k in SourceKind}
     assert without_session(payload) == without_session(expected)
     assert len(payload["session_id"]) == 12
     assert payload["citations"] and "[1]" in payload["answer"]

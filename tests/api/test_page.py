@@ -87,9 +87,7 @@ def chat(browser: Browser, live: LiveServer) -> Iterator[Chat]:
     assert not chat.errors, chat.errors  # includes any Content-Security-Policy violation
 
 
-def test_an_answer_opens_its_citation_in_the_document(
-    chat: Chat, http: httpx.Client, tmp_path: Path
-) -> None:
+def test_an_answer_opens_its_citation_in_the_document(chat: Chat, http: httpx.Client) -> None:
     page = chat.page
     done = chat.ask(QUESTION)
     answer = chat.last_answer()
@@ -104,8 +102,6 @@ def test_an_answer_opens_its_citation_in_the_document(
     mark.wait_for()
     assert mark.inner_text() == done["citations"][0]["quote"]
     assert page.locator("#panel-title").inner_text() == done["citations"][0]["title"]
-    page.screenshot(path=str(tmp_path / "chat.png"), full_page=False)
-    print(f"screenshot: {tmp_path / 'chat.png'}")
 
     page.keyboard.press("Escape")
     assert page.locator("#panel").is_hidden()
@@ -113,7 +109,10 @@ def test_an_answer_opens_its_citation_in_the_document(
 
     follow = chat.ask(FOLLOW_UP)
     assert follow["session_id"] == done["session_id"]
-    assert chat.last_answer().get_by_text("Searched for:").is_visible()
+    searched = chat.last_answer().get_by_text("Searched for:")
+    assert searched.is_hidden()  # the rewritten query is behind a small toggle
+    chat.last_answer().get_by_text("details").click()
+    assert searched.is_visible()
     turns = http.get(f"/v1/sessions/{done['session_id']}").json()["turns"]
     assert [t["question"] for t in turns] == [QUESTION, FOLLOW_UP]
 
@@ -192,5 +191,32 @@ def test_the_page_asks_for_the_key_when_the_server_needs_one(
         assert fresh.ask(QUESTION)["citations"]
         refused = [e for e in chat.errors if "status of 401" not in e]  # the first try
         assert not refused and not fresh.errors and not chat.dialogs
+    finally:
+        context.close()
+
+
+def test_the_api_docs_render_the_operations_offline(browser: Browser, live: LiveServer) -> None:
+    context = browser.new_context()
+    outside: list[str] = []
+    try:
+        page = context.new_page()
+        local = live.url + "/"
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(local)
+                else (outside.append(route.request.url), route.abort())
+            ),
+        )
+        page.goto(f"{live.url}/docs")
+        operation = page.locator(".opblock-summary", has_text="/v1/ask").first
+        operation.wait_for()
+        assert page.locator(".opblock-post .opblock-summary-path", has_text="/v1/ask").count()
+        text = page.locator("#swagger-ui").inner_text()
+        assert "POST" in text and "/v1/ask" in text
+        assert "Unable to render" not in text
+        assert page.locator(".opblock").count() >= 8
+        assert outside == []
     finally:
         context.close()

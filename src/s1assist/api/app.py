@@ -25,6 +25,7 @@ from s1assist.api.problems import (
     install_problem_handlers,
     problem_doc,
 )
+from s1assist.api.reloader import IndexWatcher
 from s1assist.api.runtime import Runtime
 from s1assist.chat import Assistant
 from s1assist.config import Settings
@@ -53,7 +54,10 @@ def create_app(
         # leaving the task group at shutdown waits for a load still under way.
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(runtime.load)
+            if options.reload_poll_s > 0:
+                tasks.start_soon(IndexWatcher(runtime, options.reload_poll_s).run)
             yield
+            tasks.cancel_scope.cancel()  # the watcher; a load under way is waited for
 
     app = FastAPI(
         title="s1assist",

@@ -1,4 +1,8 @@
-"""GET /docs: Swagger UI served from the swagger-ui-bundle package, not from a CDN."""
+"""GET /docs: Swagger UI 5 served from the fastapi-offline package, not from a CDN.
+
+Swagger UI 5 reads the OpenAPI 3.1 document FastAPI emits (4.x refuses it as having no
+valid version field).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,16 @@ from fastapi.staticfiles import StaticFiles
 ASSETS = "/docs/assets"
 
 
+def assets_folder() -> Path:
+    """The Swagger UI build shipped inside the fastapi-offline wheel."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
 def install_docs(app: FastAPI) -> None:
     """Interactive API docs that work on a machine with no internet access."""
-    import swagger_ui_bundle
-
-    app.mount(ASSETS, StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path)), "docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=assets_folder()), "docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -25,5 +34,5 @@ def install_docs(app: FastAPI) -> None:
             title="s1assist API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            swagger_favicon_url=f"{ASSETS}/favicon.png",
         )

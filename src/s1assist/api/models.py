@@ -76,6 +76,22 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    kind: str = Field(
+        "",
+        description="The source's kind: guideline summary, research summary, health "
+        "article or general web page.",
+    )
+    url: str | None = Field(None, description="The original page, when the corpus knows it.")
+    page: int | None = Field(None, description="The page of a PDF the quote starts on.")
+
+
+class BlockOut(BaseModel):
+    kind: str = Field(
+        description="warning, lead, key_points, guidelines, research or other: the answer's "
+        "layout, a lead first, then key points, then evidence by tier."
+    )
+    heading: str = Field(description="Shown above the block; empty for the lead.")
+    sentences: list[int] = Field(description="Indexes into `sentences`, in reading order.")
 
 
 class AskResponse(BaseModel):
@@ -91,6 +107,13 @@ class AskResponse(BaseModel):
     notice: str
     sentences: list[SentenceOut]
     citations: list[CitationOut]
+    blocks: list[BlockOut] = Field(
+        default_factory=list, description="The layout; empty for an abstention."
+    )
+    disagreement: list[int] = Field(
+        default_factory=list,
+        description="Numbers of citations that disagree on the asked point, a better source first.",
+    )
     note: str | None = Field(
         None,
         description="Present only when the given session_id was not found and a new session "
@@ -165,6 +188,7 @@ class Status(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"]
+    build_id: str = Field(description="The index build being served (it changes on re-index).")
     documents: int
     passages: int
 
@@ -174,6 +198,8 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    index_build: str | None = Field(None, description="The index build answers come from.")
+    documents: int | None = Field(None, description="Documents in that build.")
 
 
 class ModelList(BaseModel):
@@ -244,6 +270,13 @@ class ChatRequest(BaseModel):
     )
     stream: StrictBool = Field(
         False, description="Send `chat.completion.chunk` server-sent events."
+    )
+    source_list: StrictBool = Field(
+        True,
+        description='End the content with a Markdown "Sources" list (number, title › '
+        "section, kind, the quote shortened, the URL when known), so chat front ends that drop "
+        "the top-level `citations` still show what each [n] marker points at. `false` leaves "
+        "only the answer and its notice.",
     )
 
     @field_validator("messages")

@@ -2,7 +2,8 @@
 
 There is no generative model: the reply is the grounded, extractive answer. The last user
 message is the question and earlier user messages are the conversation so far; no session is
-stored. The sources of the [n] markers travel in a top-level `citations` list.
+stored. The sources of the [n] markers travel in a top-level `citations` list and, unless
+the request says `source_list: false`, as a Markdown "Sources" list ending the content.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from s1assist.answering import answer_to_json
 from s1assist.api.models import ChatCompletion, ChatRequest, ModelList
 from s1assist.api.problems import event_stream_doc
 from s1assist.api.routes import BAD_INPUT, BUSY, RuntimeDep, check_length
+from s1assist.api.source_list import CitedSource, cited_sources, markdown_sources, with_sources
 from s1assist.api.streams import chat_content, chunk_events, event_stream
+from s1assist.chat import Assistant
 from s1assist.types import Answer
 
 MODEL_ID = "s1assist"
@@ -31,8 +34,17 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 
 @router.get("/models", response_model=ModelList)
 async def models(runtime: RuntimeDep) -> dict[str, Any]:
-    """The one model: any `model` name in a chat request gets it."""
-    card = {"id": MODEL_ID, "object": "model", "created": runtime.started, "owned_by": "s1assist"}
+    """The one model: any `model` name in a chat request gets it; once loaded, the card
+    names the index build and its document count."""
+    card: dict[str, Any] = {
+        "id": MODEL_ID,
+        "object": "model",
+        "created": runtime.started,
+        "owned_by": "s1assist",
+    }
+    if runtime.ready:
+        index = runtime.assistant.retriever.index
+        card.update(index_build=index.folder.name, documents=len(index.documents))
     return {"object": "list", "data": [card]}
 
 
@@ -45,14 +57,24 @@ async def chat_completions(body: ChatRequest, runtime: RuntimeDep) -> Any:
     """Answer the last user message, reading earlier user messages as the conversation."""
     *history, question = body.user_texts
     check_length(question, runtime.assistant.settings.answer.max_question_chars, "question")
-    answer = await runtime.run(lambda assistant: assistant.answer(question.strip(), history))
-    completion = completion_json(answer)
+
+    def work(assistant: Assistant) -> tuple[Answer, tuple[CitedSource, ...]]:
+        answer = assistant.answer(question.strip(), history)
+        return answer, cited_sources(answer, assistant.document)
+
+    answer, sources = await runtime.run(work)
+    completion = completion_json(answer, sources, source_list=body.source_list)
+    # One shape for both forms: the stream's citations as the response model writes them.
+    completion = ChatCompletion.model_validate(completion).model_dump()
     if body.stream:
         return event_stream(chunk_events(completion))
     return completion
 
 
-def completion_json(answer: Answer) -> dict[str, Any]:
+def completion_json(
+    answer: Answer, sources: tuple[CitedSource, ...], *, source_list: bool = True
+) -> dict[str, Any]:
+    content = chat_content(answer, markdown_sources(sources) if source_list else "")
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
@@ -61,12 +83,12 @@ def completion_json(answer: Answer) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": chat_content(answer), "refusal": None},
+                "message": {"role": "assistant", "content": content, "refusal": None},
                 "finish_reason": "stop",
                 "logprobs": None,
             }
         ],
-        "citations": answer_to_json(answer)["citations"],
+        "citations": with_sources(answer_to_json(answer)["citations"], sources),
         "abstained": answer.abstained,
         "red_flags": list(answer.red_flags),
     }

@@ -30,6 +30,8 @@ class ApiOptions:
     model_threads: int | None = None
     """Threads that run admitted model work at once (None: as many as cores, at most
     `max_concurrent`); the other admitted requests wait for one without holding the GIL."""
+    reload_poll_s: float = 2.0
+    """Seconds between checks for a newly published index build; 0 never swaps."""
     torch_threads: int | None = None
     """Intra-op threads for the model, set for the whole process at start-up (None: leave
     torch's default). `serve` uses 1: requests already run side by side in threads."""
@@ -54,4 +56,5 @@ class ApiOptions:
             max_concurrent=getattr(server, "max_concurrent", DEFAULT_MAX_CONCURRENT),
             max_body_bytes=getattr(server, "max_body_bytes", DEFAULT_MAX_BODY_BYTES),
             cors_origins=tuple(getattr(server, "cors_origins", ())),
+            reload_poll_s=getattr(server, "reload_poll_s", 2.0),
         )

@@ -19,7 +19,9 @@ from s1assist.api.models import (
 )
 from s1assist.api.problems import ApiProblem, Responses, event_stream_doc, problem_doc
 from s1assist.api.runtime import Runtime
+from s1assist.api.source_list import CitedSource, cited_sources
 from s1assist.api.streams import answer_events, ask_payload, event_stream
+from s1assist.chat import Assistant, Reply
 from s1assist.errors import QueryError
 from s1assist.retrieval import hit_to_json
 from s1assist.types import Document
@@ -68,7 +70,12 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> dict[str, Any]:
     """200 once the model and index are loaded; 503 (problem details) until then."""
     index = runtime.check_ready().retriever.index
-    return {"status": "ready", "documents": len(index.documents), "passages": len(index.chunks)}
+    return {
+        "status": "ready",
+        "build_id": index.folder.name,
+        "documents": len(index.documents),
+        "passages": len(index.chunks),
+    }
 
 
 @api.post(
@@ -81,8 +88,8 @@ async def ask(body: AskRequest, runtime: RuntimeDep) -> dict[str, Any]:
     """Answer a question with citations, in a session (new unless `session_id` is known)."""
     limit = runtime.assistant.settings.answer.max_question_chars
     check_length(body.question, limit, "question")
-    reply = await runtime.run(lambda assistant: assistant.ask(body.question, body.session_id))
-    return ask_payload(reply)
+    reply, sources = await runtime.run(lambda assistant: ask_with_sources(assistant, body))
+    return ask_payload(reply, sources)
 
 
 @api.post(
@@ -92,8 +99,8 @@ async def ask_stream(body: AskRequest, runtime: RuntimeDep) -> Response:
     """Like POST /v1/ask, as server-sent events (the chat page uses this)."""
     limit = runtime.assistant.settings.answer.max_question_chars
     check_length(body.question, limit, "question")
-    reply = await runtime.run(lambda assistant: assistant.ask(body.question, body.session_id))
-    return event_stream(answer_events(reply))
+    reply, sources = await runtime.run(lambda assistant: ask_with_sources(assistant, body))
+    return event_stream(answer_events(reply, sources))
 
 
 @api.post("/search", response_model=SearchResponse, responses={**BAD_INPUT, **BUSY})
@@ -136,6 +143,14 @@ async def get_document(doc_id: str, runtime: RuntimeDep) -> dict[str, Any]:
 
 
 _LIMIT_SETTINGS = {"question": "answer.max_question_chars", "query": "retrieval.max_query_chars"}
+
+
+def ask_with_sources(
+    assistant: Assistant, body: AskRequest
+) -> tuple[Reply, tuple[CitedSource, ...]]:
+    """The reply and its citations' kind, URL and page, read from the same loaded index."""
+    reply = assistant.ask(body.question, body.session_id)
+    return reply, cited_sources(reply.answer, assistant.document)
 
 
 def check_length(text: str, limit: int, what: str) -> None:

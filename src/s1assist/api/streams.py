@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from fastapi.sse import EventSourceResponse
 
 from s1assist.answering import answer_to_json
 from s1assist.answering.safety import check
+from s1assist.api.source_list import CitedSource, with_sources
 from s1assist.chat import Reply
 from s1assist.types import Answer
 
@@ -43,9 +44,11 @@ async def _aiter(events: Iterable[bytes]) -> AsyncIterator[bytes]:
         yield event
 
 
-def ask_payload(reply: Reply) -> dict[str, Any]:
-    """The answer object, plus `note` when the session id was not found."""
+def ask_payload(reply: Reply, sources: Sequence[CitedSource] = ()) -> dict[str, Any]:
+    """The answer object (citations with their kind, URL and page), plus `note` when the
+    session id was not found."""
     payload = answer_to_json(reply.answer)
+    payload["citations"] = with_sources(payload["citations"], sources)
     if reply.note:
         payload["note"] = reply.note
     return payload
@@ -56,10 +59,10 @@ def urgent_notice(answer: Answer) -> str:
     return check(answer.question).urgent_notice if answer.red_flags else ""
 
 
-def answer_events(reply: Reply) -> Iterator[bytes]:
+def answer_events(reply: Reply, sources: Sequence[CitedSource] = ()) -> Iterator[bytes]:
     """rewrite, alert (only with red flags), sources, one sentence per sentence, done."""
     answer = reply.answer
-    payload = ask_payload(reply)
+    payload = ask_payload(reply, sources)
     yield sse(
         {
             "session_id": answer.session_id,
@@ -79,11 +82,14 @@ def answer_events(reply: Reply) -> Iterator[bytes]:
     yield sse(payload, "done")
 
 
-def chat_content(answer: Answer) -> str:
-    """The assistant message: the answer with its [n] markers, then the notice."""
+def chat_content(answer: Answer, sources: str = "") -> str:
+    """The assistant message: the answer with its [n] markers, the notice, then `sources`."""
+    content = answer.answer
     if answer.citations and answer.notice:
-        return f"{answer.answer}\n\n{answer.notice}"
-    return answer.answer
+        content = f"{content}\n\n{answer.notice}"
+    if answer.citations and sources:
+        content = f"{content}\n\n{sources}"
+    return content
 
 
 def chunk_events(completion: dict[str, Any]) -> Iterator[bytes]:

@@ -1,15 +1,22 @@
-"""Source files to raw text lines, one reader per format; nothing is cleaned here."""
+"""Source files to raw text lines, one reader per format; nothing is cleaned here.
+
+A "Source: https://..." line is the document's address, not its text: it is taken out of
+the lines and kept as metadata, as are an HTML page's canonical link and a PDF's title.
+"""
 
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from s1assist.errors import CorpusError
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
+_SOURCE_LINE = re.compile(r"^\s*(?:source|url|original)\s*:\s*<?(https?://[^\s<>]+)>?\s*$", re.I)
+_SENTENCE_END = ".?!:;"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,10 @@ class RawSource:
     path: Path
     lines: tuple[RawLine, ...]
     title: str | None = None
+    url: str | None = None
+    """From a "Source: URL" line, an HTML canonical link or og:url."""
+    page_lines: tuple[int, ...] = ()
+    """For a PDF: the index in `lines` of the first line of each page."""
 
 
 def read_source(path: Path, max_bytes: int) -> RawSource:
@@ -39,6 +50,12 @@ def read_source(path: Path, max_bytes: int) -> RawSource:
             f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes "
             "(setting corpus.max_file_bytes)"
         )
+    if path.suffix.lower() == ".pdf":
+        return _take_source_line(_read_pdf(path))
+    return _take_source_line(_read_text(path))
+
+
+def _read_text(path: Path) -> RawSource:
     data = path.read_bytes()
     nul = data.find(b"\x00")
     if nul != -1:
@@ -77,12 +94,20 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lines: list[RawLine] = []
         self.title: str | None = None
+        self.url: str | None = None
         self._buffer: list[str] = []
         self._skip_depth = 0
         self._in_heading = False
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        canonical = tag == "link" and (values.get("rel") or "").lower() == "canonical"
+        og_url = tag == "meta" and values.get("property") == "og:url"
+        address = values.get("href") if canonical else values.get("content") if og_url else None
+        # The canonical link wins over og:url, whichever comes first.
+        if address and address.startswith(("http://", "https://")) and (canonical or not self.url):
+            self.url = address
         if tag in _SKIPPED_TAGS:
             self._skip_depth += 1
         if tag in _BLOCK_TAGS:
@@ -125,4 +150,63 @@ def _read_html(path: Path, text: str) -> RawSource:
     parser = _TextExtractor()
     parser.feed(text)
     parser.close()
-    return RawSource(path, tuple(parser.lines), title=parser.title or None)
+    return RawSource(path, tuple(parser.lines), title=parser.title or None, url=parser.url)
+
+
+def _take_source_line(source: RawSource) -> RawSource:
+    """The first "Source: URL" line becomes the document's URL and leaves its text."""
+    for i, line in enumerate(source.lines):
+        match = _SOURCE_LINE.match(line.text)
+        if match:
+            lines = source.lines[:i] + source.lines[i + 1 :]
+            pages = tuple(p - 1 if p > i else p for p in source.page_lines)
+            return replace(source, lines=lines, url=source.url or match.group(1), page_lines=pages)
+    return source
+
+
+def _read_pdf(path: Path) -> RawSource:
+    """A PDF's text page by page (pypdf), wrapped lines joined into paragraphs."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise CorpusError(f"{path}: encrypted PDF; save an unprotected copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise CorpusError(f"{path}: not a readable PDF ({exc})") from None
+    lines: list[RawLine] = []
+    starts: list[int] = []
+    for text in pages:
+        starts.append(len(lines))
+        lines.extend(RawLine(paragraph) for paragraph in _paragraphs(text))
+    if not any(line.text.strip() for line in lines):
+        raise CorpusError(f"{path}: the PDF has no text layer (a scan?); nothing to index")
+    return RawSource(
+        path, tuple(lines), title=(title or "").strip() or None, page_lines=tuple(starts)
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Layout lines -> paragraphs: a line that ends mid-sentence runs on into the next."""
+    out: list[str] = []
+    current = ""
+    for raw in text.replace("\r", "\n").split("\n"):
+        line = " ".join(raw.split())
+        if not line:
+            if current:
+                out.append(current)
+            current = ""
+            continue
+        if current and current[-1] not in _SENTENCE_END and line[0].islower():
+            joined = current[:-1] if current.endswith("-") else f"{current} "
+            current = joined + line
+            continue
+        if current:
+            out.append(current)
+        current = line
+    if current:
+        out.append(current)
+    return out

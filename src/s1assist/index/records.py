@@ -50,6 +50,7 @@ def document_to_json(doc: Document) -> dict[str, Any]:
         "url": doc.url,
         "references": list(doc.references),
         "content_hash": doc.content_hash,
+        "pages": list(doc.pages),
     }
 
 
@@ -68,6 +69,7 @@ def document_from_json(row: dict[str, Any]) -> Document:
         url=row.get("url"),
         references=tuple(row.get("references", ())),
         content_hash=row.get("content_hash", ""),
+        pages=tuple(int(p) for p in row.get("pages", ())),
     )
 
 
