@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from apiserver import QUESTION, GatedAssistant, LiveServer
-from s1assist.answering import answer_to_json
 
 from milvusserver import MilvusLiteServer
+from s1assist.answering import answer_to_json
 from s1assist.api import ApiOptions, create_app
 from s1assist.config import IndexBackend, IndexSettings, MilvusSettings, PathSettings, Settings
 from s1assist.embedding import Encoder
