@@ -13,7 +13,7 @@ from s1assist.followup import rewrite
 from s1assist.retrieval import Retriever, check_query, open_retriever
 from s1assist.safety import NOTICE, check
 from s1assist.sessions import SessionStore, new_session_id
-from s1assist.types import Answer, Document, Hit
+from s1assist.types import Answer, Document, Hit, Writer
 
 SESSIONS_FILE = "sessions.sqlite3"
 _SMALL_TALK = re.compile(
@@ -122,7 +122,21 @@ class Assistant:
             )
         else:
             answer = abstain(question, query, 0.0)
+        if self.settings.answer.writer is not Writer.EXTRACTIVE:
+            answer = self._written(answer, question, history)
         answer = replace(answer, notice=NOTICE, red_flags=tuple(f.value for f in safety.flags))
         if safety.flags:
             answer = replace(answer, answer=f"{safety.urgent_notice}\n\n{answer.answer}")
         return answer
+
+    def _written(self, answer: Answer, question: str, history: list[str]) -> Answer:
+        """The LLM writer's verified phrasing of `answer`, or `answer` (writing/writer.py)."""
+        from s1assist.writing import write
+
+        documents = self.retriever.index.documents
+
+        def kind_of(doc_id: str) -> str:
+            document = documents.get(doc_id)
+            return document.kind.value if document is not None else "source"
+
+        return write(answer, question, history, self.settings, self.encoder.encode_cached, kind_of)
