@@ -166,9 +166,12 @@ def test_markers_after_the_full_stop_and_lists_of_numbers_are_read() -> None:
     ]
 
 
-def test_streamed_text_is_checked_sentence_by_sentence(encoder: Encoder) -> None:
-    text = f"{NOT_SAME[:-1]} [3]. {RECOVERY[:-1]}. [2]"
-    pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
+@pytest.mark.parametrize("size", [1, 2, 7])
+def test_streamed_text_is_checked_sentence_by_sentence(encoder: Encoder, size: int) -> None:
+    # Markers after the full stop arrive in pieces ("[", "1", "]") before the next sentence.
+    text = f"{NOT_SAME}  [3]\n{RECOVERY} [2][1]"
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
     streamed = list(verify_stream(pieces, EVIDENCE, encoder.encode_cached))
     assert streamed == verify(text, EVIDENCE, encoder.encode_cached)
+    assert [c.drafted.cited for c in streamed] == [(3,), (2, 1)]
     assert [c.kept for c in streamed] == [(3,), (2,)]

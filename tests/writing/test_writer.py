@@ -87,9 +87,10 @@ def test_the_model_gets_question_history_and_numbered_quoted_evidence(encoder: E
     (body,) = requests
     assert body["temperature"] == 0.0 and body["max_tokens"] == 300 and body["stream"] is True
     user = body["messages"][-1]["content"]  # type: ignore[index]
-    assert '"And is it a nerve?"' in user
-    assert '- "Can S1 impingement cause sciatica?"' in user
-    assert f'[2] (guideline summary; title of faq) "{NOT_SAME}"' in user
+    assert user.endswith("Question: And is it a nerve?")
+    assert 'Earlier questions: "Can S1 impingement cause sciatica?"' in user
+    assert '[2] guideline summary "title of faq"' in user
+    assert f"\n{NOT_SAME} [2]\n" in user
     assert "[4]" not in user
 
 

@@ -33,14 +33,19 @@ class Message:
 _END = object()
 
 
-def complete_stream(messages: Sequence[Message], settings: LlmSettings) -> Iterator[str]:
+def complete_stream(
+    messages: Sequence[Message], settings: LlmSettings, stop: Sequence[str] = ()
+) -> Iterator[str]:
     """The assistant text as it arrives, piece by piece; raises LlmUnavailable on any
     failure and when the whole exchange passes `settings.timeout_s`."""
     deadline = time.monotonic() + settings.timeout_s
     pieces: queue.Queue[object] = queue.Queue()
-    stop = threading.Event()
+    cancel = threading.Event()
     worker = threading.Thread(
-        target=_produce, args=(messages, settings, pieces, stop), name="llm-writer", daemon=True
+        target=_produce,
+        args=(request_body(messages, settings, stop), settings, pieces, cancel),
+        name="llm-writer",
+        daemon=True,
     )
     worker.start()
     try:
@@ -59,28 +64,33 @@ def complete_stream(messages: Sequence[Message], settings: LlmSettings) -> Itera
             assert isinstance(item, str)
             yield item
     finally:
-        stop.set()  # the worker closes the connection at its next piece or timeout
+        cancel.set()  # the worker closes the connection at its next piece or timeout
 
 
 def url_of(settings: LlmSettings) -> str:
     return settings.base_url.rstrip("/") + "/chat/completions"
 
 
-def request_body(messages: Sequence[Message], settings: LlmSettings) -> dict[str, Any]:
-    return {
+def request_body(
+    messages: Sequence[Message], settings: LlmSettings, stop: Sequence[str] = ()
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "model": settings.model,
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "max_tokens": settings.max_tokens,
         "temperature": settings.temperature,
         "stream": True,
     }
+    if stop:
+        body["stop"] = list(stop)
+    return body
 
 
 def _produce(
-    messages: Sequence[Message],
+    body: dict[str, Any],
     settings: LlmSettings,
     pieces: queue.Queue[object],
-    stop: threading.Event,
+    cancel: threading.Event,
 ) -> None:
     import httpx
 
@@ -92,13 +102,13 @@ def _produce(
     try:
         with (
             httpx.Client(timeout=settings.timeout_s) as client,
-            client.stream("POST", url, json=request_body(messages, settings), headers=headers) as r,
+            client.stream("POST", url, json=body, headers=headers) as r,
         ):
             if r.status_code != 200:
                 r.read()
                 raise LlmUnavailable(f"{url}: HTTP {r.status_code}: {r.text[:200]}")
             for line in r.iter_lines():
-                if stop.is_set():
+                if cancel.is_set():
                     return
                 piece = parse_event(line, url)
                 if piece is _END:

@@ -63,7 +63,7 @@ def split_draft(text: str) -> list[Drafted]:
             piece = piece[leading.end() :]
         cited = _numbers(piece)
         words = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _SPACE.sub(" ", _MARKERS.sub(" ", piece)))
-        words = words.strip()
+        words = words.strip().strip("\"“”").strip()
         if not any(ch.isalnum() for ch in words):
             if cited and drafted and not drafted[-1].cited:
                 drafted[-1] = Drafted(drafted[-1].text, cited)
@@ -122,8 +122,12 @@ def verify_stream(
     for piece in pieces:
         text += piece
         drafted = split_draft(text)
-        for sentence in drafted[done : len(drafted) - 1]:
+        # A sentence is complete once a later one has a word: before that, what follows it
+        # may still be its own markers ("... nerve. [1" is waiting for "]").
+        started = bool(drafted) and any(ch.isalpha() for ch in drafted[-1].text)
+        complete = len(drafted) - 1 if started else len(drafted) - 2
+        for sentence in drafted[done:complete]:
             yield check(sentence, by_number, encode)
-        done = max(done, len(drafted) - 1)
+        done = max(done, complete)
     for sentence in split_draft(text)[done:]:
         yield check(sentence, by_number, encode)

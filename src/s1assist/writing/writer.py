@@ -17,7 +17,7 @@ from s1assist.config import Settings
 from s1assist.support import Encode
 from s1assist.types import Answer, AnswerSentence, Citation, Writer
 from s1assist.writing.client import LlmUnavailable, complete_stream
-from s1assist.writing.prompt import EvidenceItem, KindOf, build_messages, evidence_of
+from s1assist.writing.prompt import STOP, EvidenceItem, KindOf, build_messages, evidence_of
 from s1assist.writing.verify import Checked, verify_stream
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ def stream_checked(
     sink: list[str] | None = None,
 ) -> Iterator[Checked]:
     """Checked sentences as the model writes them; raises LlmUnavailable."""
-    pieces = complete_stream(build_messages(question, history, evidence), settings.llm)
+    messages = build_messages(question, history, evidence)
+    pieces = complete_stream(messages, settings.llm, STOP)
     yield from verify_stream(_recorded(pieces, sink), evidence, encode)
 
 
