@@ -56,14 +56,18 @@ def llm_server(gemma_path: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         deadline = time.monotonic() + SERVER_START_S
         while True:
             if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited {process.returncode}:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"llama_cpp.server exited {process.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 if httpx.get(f"{url}/models", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not up in {SERVER_START_S} s:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"llama_cpp.server not up in {SERVER_START_S} s:\n{log_path.read_text()}"
+                )
             time.sleep(0.5)
         yield url
     finally:

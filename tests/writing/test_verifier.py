@@ -157,7 +157,9 @@ def test_only_the_supported_sentences_of_a_text_survive(encoder: Encoder) -> Non
 
 
 def test_markers_after_the_full_stop_and_lists_of_numbers_are_read() -> None:
-    drafted = split_draft("**Yes.** It can. [1] It lasts months [2, 3].\n- Rest helps [4][4]")
+    drafted = split_draft(
+        "Answer:\n**Yes.** It can. [1] It lasts months [2, 3].\n- Rest helps [4][4]"
+    )
     assert drafted == [
         Drafted("Yes.", ()),
         Drafted("It can.", (1,)),

@@ -87,7 +87,7 @@ def test_the_model_gets_question_history_and_numbered_quoted_evidence(encoder: E
     (body,) = requests
     assert body["temperature"] == 0.0 and body["max_tokens"] == 300 and body["stream"] is True
     user = body["messages"][-1]["content"]  # type: ignore[index]
-    assert user.endswith("Question: And is it a nerve?")
+    assert user.endswith("\n\nQuestion: And is it a nerve?")
     assert 'Earlier questions: "Can S1 impingement cause sciatica?"' in user
     assert '[2] guideline summary "title of faq"' in user
     assert f"\n{NOT_SAME} [2]\n" in user
@@ -151,3 +151,12 @@ def test_a_model_that_trickles_forever_is_cut_off_at_the_deadline(encoder: Encod
     with model_server("trickle") as (url, _):
         answer, _ = written_within(llm_settings(url, timeout_s=1.0), encoder)
     assert answer is EXTRACTIVE
+
+
+def test_the_answer_ends_at_its_first_blank_line(encoder: Encoder) -> None:
+    reply = f"\n\n{NOT_SAME[:-1]} [2].\n\nSources: [1] {IMPINGEMENT} [1]"
+    with model_server("reply", reply) as (url, _):
+        answer = write(EXTRACTIVE, "q", [], llm_settings(url), encoder.encode_cached)
+    assert answer.writer is Writer.LLM
+    assert [s.text for s in answer.sentences] == [NOT_SAME]
+    assert answer.dropped == 0

@@ -63,7 +63,9 @@ def split_draft(text: str) -> list[Drafted]:
             piece = piece[leading.end() :]
         cited = _numbers(piece)
         words = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _SPACE.sub(" ", _MARKERS.sub(" ", piece)))
-        words = words.strip().strip("\"“”").strip()
+        words = words.strip().strip('"“”').strip()
+        if words.endswith(":") and len(words.split()) <= 3:
+            continue  # a label the model wrote ("Evidence:", "Answer:"), not a statement
         if not any(ch.isalnum() for ch in words):
             if cited and drafted and not drafted[-1].cited:
                 drafted[-1] = Drafted(drafted[-1].text, cited)

@@ -17,7 +17,7 @@ from s1assist.config import Settings
 from s1assist.support import Encode
 from s1assist.types import Answer, AnswerSentence, Citation, Writer
 from s1assist.writing.client import LlmUnavailable, complete_stream
-from s1assist.writing.prompt import STOP, EvidenceItem, KindOf, build_messages, evidence_of
+from s1assist.writing.prompt import EvidenceItem, KindOf, build_messages, evidence_of
 from s1assist.writing.verify import Checked, verify_stream
 
 log = logging.getLogger(__name__)
@@ -87,16 +87,31 @@ def stream_checked(
     sink: list[str] | None = None,
 ) -> Iterator[Checked]:
     """Checked sentences as the model writes them; raises LlmUnavailable."""
-    messages = build_messages(question, history, evidence)
-    pieces = complete_stream(messages, settings.llm, STOP)
-    yield from verify_stream(_recorded(pieces, sink), evidence, encode)
+    pieces = complete_stream(build_messages(question, history, evidence), settings.llm)
+    yield from verify_stream(first_block(pieces, sink), evidence, encode)
 
 
-def _recorded(pieces: Iterable[str], sink: list[str] | None) -> Iterator[str]:
+def first_block(pieces: Iterable[str], sink: list[str] | None = None) -> Iterator[str]:
+    """The text up to its first blank line after some words, then nothing more: the
+    answer is one block, and a small model that goes on past it echoes the prompt. (Not a
+    server-side stop sequence: a model that opens with a blank line would stop at once.)"""
+    text = ""
     for piece in pieces:
+        text += piece
+        cut = _block_end(text)
+        if cut is not None:
+            piece = piece[: len(piece) - (len(text) - cut)]
         if sink is not None:
             sink.append(piece)
         yield piece
+        if cut is not None:
+            return
+
+
+def _block_end(text: str) -> int | None:
+    start = len(text) - len(text.lstrip())
+    end = text.find("\n\n", start)
+    return None if end == -1 else end
 
 
 def assemble(answer: Answer, drafted: Draft) -> Answer:
