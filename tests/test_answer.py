@@ -120,8 +120,9 @@ def test_json_shape_is_the_documented_one(assistant: Assistant) -> None:
     payload = answer_to_json(assistant.answer("Does SI joint pain show on MRI?", []))
     assert list(payload) == [
         "session_id", "question", "rewritten_query", "answer", "abstained", "confidence",
-        "red_flags", "notice", "sentences", "citations",
+        "red_flags", "notice", "writer", "dropped", "sentences", "citations",
     ]  # fmt: skip
+    assert (payload["writer"], payload["dropped"]) == ("extractive", 0)
     assert set(payload["sentences"][0]) == {"text", "citations", "support"}
     assert set(payload["citations"][0]) == {
         "n", "doc_id", "title", "section", "quote", "start", "end", "score",
