@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from llmservers import free_port, model_server, silent_server
@@ -68,7 +69,8 @@ def test_the_default_writer_never_calls_the_model(encoder: Encoder) -> None:
 
 
 def test_an_abstention_is_never_sent_to_the_model(encoder: Encoder) -> None:
-    abstained = Answer("q", "q", "My sources don't cover this.", True, 0.1, "")
+    # Even one that still carries the sentences it weighed and found too weak.
+    abstained = replace(EXTRACTIVE, abstained=True, answer="My sources don't cover this.")
     with model_server("reply", "anything") as (url, requests):
         assert write(abstained, "q", [], llm_settings(url), encoder.encode_cached) is abstained
     assert requests == []
