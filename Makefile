@@ -26,9 +26,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@$(call PIP_QUIET,-e .)
 	@touch $@
 
+# llama-cpp-python compiles from source (about 4 minutes on 2 cores, then pip's wheel cache
+# keeps it); only the CPU library the server loads is built.
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@echo "installing s1assist with its dev tools into $(VENV) (log: $(INSTALL_LOG))"
-	@$(call PIP_QUIET,-e '.[dev,scale]')
+	@CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(call PIP_QUIET,-e '.[dev,scale,llm]')
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

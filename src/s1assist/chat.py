@@ -24,7 +24,7 @@ from s1assist.sessions import (
     read_history,
     record_turn,
 )
-from s1assist.types import Answer, Chunk, Document, Hit
+from s1assist.types import Answer, AnswerBlock, BlockKind, Chunk, Document, Hit, Writer
 
 _SMALL_TALK = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|"
@@ -145,6 +145,8 @@ class Assistant:
             topic = " ".join(safety.topics)
             warning = self.compose(analyze(topic), topic)
         result = answer(asked, query, main, warning, self.reading)
+        if self.settings.answer.writer is not Writer.EXTRACTIVE:
+            result = self._written(result, question, history)
         result = replace(result, notice=NOTICE, red_flags=tuple(f.value for f in safety.flags))
         if safety.flags:
             result = replace(result, answer=f"{safety.urgent_notice}\n\n{result.answer}")
@@ -173,6 +175,25 @@ class Assistant:
         reading = asked.reading
         ask_vector = query_vector if reading == query else self.encoder.encode_query(reading)[0]
         return compose(asked, hits, self.reading, ask_vector=ask_vector, query_vector=query_vector)
+
+    def _written(self, answer: Answer, question: str, history: list[str]) -> Answer:
+        """The LLM writer's verified phrasing of `answer`, or `answer` (writing/writer.py);
+        a written answer is one block: the model joins the tiers into a few sentences."""
+        from s1assist.writing import write
+
+        documents = self.retriever.index.documents
+
+        def kind_of(doc_id: str) -> str:
+            document = documents.get(doc_id)
+            return document.kind.value if document is not None else "source"
+
+        written = write(
+            answer, question, history, self.settings, self.encoder.encode_cached, kind_of
+        )
+        if written.writer is Writer.EXTRACTIVE:
+            return written
+        lead = AnswerBlock(BlockKind.LEAD, "", tuple(range(len(written.sentences))))
+        return replace(written, blocks=(lead,), disagreement=())
 
 
 def _sections(chunks: Sequence[Chunk]) -> Sections:

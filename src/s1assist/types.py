@@ -21,6 +21,14 @@ class SourceKind(StrEnum):
         return list(SourceKind).index(self)
 
 
+class Writer(StrEnum):
+    """Who phrased an answer: the extractive composer, or a language model whose every
+    sentence the verifier checked against the passages it cites."""
+
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
+
+
 class EvidenceBlock(StrEnum):
     """The block of a page a passage sits in ("From the Guidelines", "From the Research")."""
 
@@ -158,6 +166,9 @@ class Answer:
     """The layout: lead, key points, evidence tiers; empty for an abstention."""
     disagreement: tuple[int, ...] = ()
     """Citation numbers of sources that disagree on the asked point (a better source first)."""
+    writer: Writer = Writer.EXTRACTIVE
+    dropped: int = 0
+    """Sentences of the model's text that the verifier refused (0 for an extractive answer)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,10 +168,11 @@ def test_questions_the_sources_do_not_cover_abstain(assistant: Assistant, questi
 
 def test_json_shape_keeps_the_documented_fields_and_adds_the_layout(assistant: Assistant) -> None:
     payload = answer_to_json(assistant.answer("Does SI joint pain show on MRI?", []))
-    assert list(payload)[:10] == [
+    assert list(payload)[:12] == [
         "session_id", "question", "rewritten_query", "answer", "abstained", "confidence",
-        "red_flags", "notice", "sentences", "citations",
+        "red_flags", "notice", "writer", "dropped", "sentences", "citations",
     ]  # fmt: skip
+    assert (payload["writer"], payload["dropped"]) == ("extractive", 0)
     assert {"blocks", "disagreement"} <= set(payload)
     assert set(payload["sentences"][0]) == {"text", "citations", "support"}
     assert {

@@ -18,6 +18,8 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
         "confidence": answer.confidence,
         "red_flags": list(answer.red_flags),
         "notice": answer.notice,
+        "writer": answer.writer.value,
+        "dropped": answer.dropped,
         "sentences": [
             {"text": s.text, "citations": list(s.citations), "support": s.support}
             for s in answer.sentences

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from s1assist.config import RetrievalMode
-from s1assist.types import EvidenceBlock, SourceKind
+from s1assist.types import EvidenceBlock, SourceKind, Writer
 
 # At least one character that str.strip() keeps: the class lists Python's whitespace and
 # ECMAScript's, so the schema, pydantic and the assistant agree on what a blank question is.
@@ -105,6 +105,12 @@ class AskResponse(BaseModel):
     confidence: float
     red_flags: list[str] = Field(description="Urgent warning signs the question describes.")
     notice: str
+    writer: Writer = Field(
+        Writer.EXTRACTIVE,
+        description="Who phrased the answer: 'extractive' (quoted sources) or 'llm' (a model, "
+        "every sentence verified against what it cites).",
+    )
+    dropped: int = Field(0, description="Sentences of the model's text the verifier refused.")
     sentences: list[SentenceOut]
     citations: list[CitationOut]
     blocks: list[BlockOut] = Field(
