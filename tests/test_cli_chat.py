@@ -21,7 +21,7 @@ import pytest
 from s1assist.cli import render_answer
 from s1assist.config import Settings
 from s1assist.index import LoadedIndex
-from s1assist.sessions import SessionStore
+from s1assist.sessions.sqlite import SqliteSessionStore
 
 if TYPE_CHECKING:
     from s1assist.chat import Assistant
@@ -99,7 +99,7 @@ def test_arrow_keys_edit_and_up_recalls_the_previous_question(
     assert terminal.close() == 0
 
     session = re.findall(r"\(session (\w+)\)", first)[-1]
-    questions = SessionStore(tmp_path / "sessions.sqlite3").questions(session)
+    questions = SqliteSessionStore(tmp_path / "sessions.sqlite3").questions(session)
     assert questions == ["Does SI joint pain show on an MRI?"] * 2
     assert "Sources" in first and "[1]" in first
     answer_lines = [line for line in first.split("\n") if line and "you>" not in line]

@@ -41,15 +41,15 @@ class Fitted:
     """Search: added when its text does."""
 
 
-def _linear(row: Any, where: str) -> Linear:
+def _linear(row: Any, where: str, path: Path) -> Linear:
     try:
         features = tuple(str(f) for f in row["features"])
         weights = tuple(float(w) for w in row["weights"])
         bias = float(row["bias"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{FITTED}: {where}: {exc!r}; rerun eval/fit_weights.py") from None
+        raise ConfigError(f"{path}: {where}: {exc!r}; rerun eval/fit_weights.py") from None
     if len(features) != len(weights):
-        raise ConfigError(f"{FITTED}: {where}: {len(features)} features, {len(weights)} weights")
+        raise ConfigError(f"{path}: {where}: {len(features)} features, {len(weights)} weights")
     return Linear(features, weights, bias)
 
 
@@ -59,8 +59,8 @@ def load_fitted(path: Path = FITTED) -> Fitted:
     try:
         row = json.loads(path.read_text(encoding="utf-8"))
         return Fitted(
-            sentence=_linear(row["sentence"], "sentence"),
-            answerable=_linear(row["answerable"], "answerable"),
+            sentence=_linear(row["sentence"], "sentence", path),
+            answerable=_linear(row["answerable"], "answerable", path),
             answerable_below=float(row["answerable"]["threshold"]),
             aspect_heading=float(row["search"]["aspect_heading"]),
             aspect_text=float(row["search"]["aspect_text"]),

@@ -22,6 +22,16 @@ SHOULD_FLAG = [
     ("I was treated for lung cancer and now my back aches all night", RedFlag.CANCER_HISTORY),
     ("I fell down the stairs and now my back and leg hurt", RedFlag.MAJOR_TRAUMA),
     ("After a car accident last night my lower back is killing me", RedFlag.MAJOR_TRAUMA),
+    # Everyday wording.
+    ("I've got a fever of 39 and my back is agony", RedFlag.FEVER),
+    ("My temperature is 38.5 tonight and my lower back aches", RedFlag.FEVER),
+    ("I have a high temperature and sciatica", RedFlag.FEVER),
+    ("I've had chills and sweats all night with this back pain", RedFlag.FEVER),
+    ("My foot is dropping and it's getting worse every day", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I can't feel anything when I wipe", RedFlag.SADDLE_NUMBNESS),
+    ("I've gone numb down there since my back went", RedFlag.SADDLE_NUMBNESS),
+    ("I wet myself this morning and my sciatica is bad", RedFlag.BLADDER_BOWEL),
+    ("My legs gave way on the stairs today", RedFlag.BILATERAL_WEAKNESS),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -36,6 +46,17 @@ SHOULD_NOT_FLAG = [
     "Which muscles does the S1 nerve supply?",
     "My dad had sciatica; is it hereditary?",
     "hi",
+    # Look-alikes of the everyday wordings: a denial, a relative, a past or improving sign.
+    "I don't have a fever but my back hurts",
+    "My temperature is normal and my back is stiff",
+    "I use hot and cold therapy on my back; does it help sciatica?",
+    "My foot drop is getting better since the surgery",
+    "My legs feel heavy after leg day at the gym",
+    "No numbness in my groin and my bladder's fine, just a burning foot",
+    "My grandad had bowel cancer, but I'm fine",
+    "I've never had cancer and I'm not feverish",
+    "I dropped my phone on my foot",
+    "I had a high temperature last week with the flu but it's gone now",
 ]
 
 

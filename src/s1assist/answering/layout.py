@@ -66,13 +66,16 @@ def arrange(pool: Sequence[Candidate], chosen: Sequence[int], points: Sequence[i
     if not chosen:
         return []
     first = pool[chosen[0]]
-    # The lead's passage is read together: its other chosen sentences follow the lead in
-    # reading order, one that continues the lead right after it.
-    same = sorted(
-        (i for i in chosen[1:] if pool[i].chunk.chunk_id == first.chunk.chunk_id),
-        key=lambda i: (pool[i].position != first.position + 1, pool[i].position),
-    )
-    lead = [chosen[0], *same]
+    # The lead's passage is read together: the sentences that run on from the lead follow
+    # it, then its other chosen sentences in reading order (a sentence that leans on the
+    # one before it stays right after it either way).
+    same = {
+        pool[i].position: i for i in chosen[1:] if pool[i].chunk.chunk_id == first.chunk.chunk_id
+    }
+    lead = [chosen[0]]
+    while pool[lead[-1]].position + 1 in same:
+        lead.append(same.pop(pool[lead[-1]].position + 1))
+    lead += [same[p] for p in sorted(same)]
     parts = [Part(BlockKind.LEAD, tuple(lead))]
     if points:
         parts.append(Part(BlockKind.POINTS, tuple(points)))

@@ -62,10 +62,11 @@ def select(
         key=lambda i: pool[i].start,
     )
     for i in after[: settings.continuation]:
-        if len(chosen) < settings.max_sentences and not _redundant(
-            i, chosen, pool, scored, settings
-        ):
-            chosen.append(i)
+        group = _with_antecedent(i, pool, by_position, chosen)
+        if not group or len(chosen) + len(group) > settings.max_sentences:
+            continue
+        if not any(_redundant(j, chosen, pool, scored, settings) for j in group):
+            chosen += [j for j in group if j not in chosen]
     for i in usable:
         if len(chosen) >= settings.max_sentences:
             break
@@ -110,6 +111,8 @@ def asked_section(
         for i in sorted(members, key=lambda i: pool[i].start):
             if pool[i].filler and not advice:
                 continue
+            if pool[i].dangling and not _continues(pool, chosen, i):
+                continue  # it would follow a sentence it does not continue
             if (
                 chosen
                 and float((scored.vectors[chosen] @ scored.vectors[i]).max())
@@ -122,6 +125,14 @@ def asked_section(
         if chosen:
             return chosen
     return []
+
+
+def _continues(pool: Sequence[Candidate], chosen: Sequence[int], i: int) -> bool:
+    """True when the last of `chosen` is the sentence right before `pool[i]`."""
+    if not chosen:
+        return False
+    last = pool[chosen[-1]]
+    return last.chunk.chunk_id == pool[i].chunk.chunk_id and last.position == pool[i].position - 1
 
 
 def _with_antecedent(

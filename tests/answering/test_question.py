@@ -1,0 +1,84 @@
+"""Question analysis and its cues: pure logic, no model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s1assist.answering.abstention import other_entity
+from s1assist.answering.question import analyze, specificity
+from s1assist.aspects import Aspect, asked_aspects, is_yes_no
+from s1assist.errors import ConfigError
+from s1assist.fitted import load_fitted
+
+
+def test_the_story_is_set_apart_from_what_is_asked() -> None:
+    question = analyze(
+        "I've had sciatica for two weeks and this morning I tripped. Is this still S1 irritation?"
+    )
+    assert question.ask == "Is this still S1 irritation?"
+    assert question.story.startswith("I've had sciatica")
+    assert question.yes_no
+    assert "s1" in question.subject
+
+
+def test_a_statement_is_its_own_ask_and_lay_words_bring_the_corpus_terms() -> None:
+    question = analyze("I can't stand on my tiptoes on my left side")
+    assert question.ask == question.text
+    assert "plantar flexion" in question.lay_terms
+    assert "plantar flexion" in question.reading
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        ("is surgery needed for S1 radiculopathy?", Aspect.SURGERY),
+        ("how is S1 radiculopathy treated?", Aspect.TREATMENT),
+        ("can nerve damage be permanent?", Aspect.RECOVERY),
+        ("How long does it take to heal?", Aspect.RECOVERY),
+        ("What painkillers can I take?", Aspect.MEDICINE),
+        ("Which stretches help?", Aspect.EXERCISE),
+        ("What causes S1 impingement?", Aspect.CAUSE),
+        ("Does SI joint pain show on MRI?", Aspect.DIAGNOSIS),
+        ("What does the S1 nerve control?", Aspect.ANATOMY),
+    ],
+)
+def test_the_asked_aspect_is_read_from_cue_words(text: str, aspect: Aspect) -> None:
+    assert aspect in asked_aspects(text)
+
+
+def test_nerve_damage_as_a_subject_does_not_ask_for_symptoms() -> None:
+    assert Aspect.SYMPTOM not in asked_aspects("can nerve damage be permanent?")
+    assert Aspect.SYMPTOM in asked_aspects("What happens when it's damaged?")
+
+
+def test_yes_no_questions_are_told_apart() -> None:
+    assert is_yes_no("Can S1 impingement cause sciatica?")
+    assert not is_yes_no("What causes sciatica?")
+
+
+def test_rare_words_name_the_subject_everyday_words_hardly() -> None:
+    assert specificity("femoral") > 3 > specificity("stay")
+    question = analyze("With low back pain, should I stay in bed?")
+    weights = dict(zip(question.subject, question.specificity, strict=True))
+    assert weights["pain"] > weights["stay"] > 0
+
+
+def test_a_name_the_evidence_never_uses_is_found() -> None:
+    assert other_entity("Which part of the hand does the median nerve supply?", []) > 2
+    assert other_entity("Does the S1 nerve control the ankle?", []) > 0  # no evidence read
+    assert other_entity("What does my pinched nerve do?", []) == 0.0  # describes, names not
+
+
+def test_fitted_weights_load_and_a_broken_file_is_named(tmp_path: Path) -> None:
+    fitted = load_fitted()
+    assert fitted.sentence.features and len(fitted.sentence.weights) == len(
+        fitted.sentence.features
+    )
+    assert 0 < fitted.answerable_below < 1
+    broken = tmp_path / "fitted.json"
+    broken.write_text(json.dumps({"sentence": {}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(broken)):
+        load_fitted(broken)
