@@ -169,4 +169,10 @@ def aspect_match(text: str, terms: frozenset[str]) -> float:
     """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
     if not terms:
         return 0.0
-    return 1.0 if terms.intersection(tokenize(text)) else 0.0
+    return 1.0 if terms.intersection(stems(text)) else 0.0
+
+
+@lru_cache(maxsize=65_536)
+def stems(text: str) -> frozenset[str]:
+    """The stemmed terms of `text`, remembered: headings and sentences recur across asks."""
+    return frozenset(tokenize(text))

@@ -197,7 +197,7 @@ class Assistant:
 
 
 def _sections(chunks: Sequence[Chunk]) -> Sections:
-    found: dict[tuple[str, str], list[Chunk]] = {}
-    for chunk in chunks:
-        found.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
-    return {key: sorted(members, key=lambda c: c.start) for key, members in found.items()}
+    found: dict[str, dict[str, list[Chunk]]] = {}
+    for chunk in sorted(chunks, key=lambda c: (c.doc_id, c.start)):
+        found.setdefault(chunk.doc_id, {}).setdefault(chunk.section, []).append(chunk)
+    return found

@@ -424,7 +424,12 @@ def render_answer(answer: Answer, width: int = 96) -> str:
     lines: list[str] = []
     if answer.rewritten_query != answer.question:
         lines.append(wrap.fill(f"(searched for: {answer.rewritten_query})") + "\n")
-    lines.extend(wrap.fill(part) for part in answer.answer.split("\n\n"))
+    # Blocks stay apart, each heading on its own line and each key point a line of its own.
+    blocks = [
+        "\n".join(wrap.fill(line) for line in part.split("\n"))
+        for part in answer.answer.split("\n\n")
+    ]
+    lines.append("\n\n".join(blocks))
     if answer.citations:
         lines.append("\nSources")
     quoted = textwrap.TextWrapper(
@@ -432,7 +437,7 @@ def render_answer(answer: Answer, width: int = 96) -> str:
     )
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157] + "..."
-        lines.append(wrap.fill(f" [{c.n}] {c.title} › {c.section}"))
+        lines.append(quoted.fill(f"[{c.n}] {c.title} › {c.section}  ({c.kind.value})")[4:])
         lines.append(quoted.fill(f'"{quote}"'))
     session = f"(session {answer.session_id})"
     notice = f"{answer.notice}  " if answer.citations and answer.notice else ""

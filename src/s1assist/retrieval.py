@@ -78,8 +78,8 @@ class AspectBoost:
             (
                 row,
                 score
-                + self.heading * aspect_match(chunks[row].section, terms)
-                + self.text * aspect_match(chunks[row].text, terms),
+                + (self.heading and self.heading * aspect_match(chunks[row].section, terms))
+                + (self.text and self.text * aspect_match(chunks[row].text, terms)),
             )
             for row, score in fused[: self.depth]
         ]

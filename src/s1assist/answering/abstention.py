@@ -21,8 +21,8 @@ from s1assist.answering.evidence import Candidate
 from s1assist.answering.question import Question, specificity
 from s1assist.answering.scoring import FEATURES as SENTENCE_FEATURES
 from s1assist.answering.scoring import IdfLookup, Scored, coverage, predict
+from s1assist.aspects import stems
 from s1assist.fitted import Fitted
-from s1assist.lexical import tokenize
 
 FEATURES: tuple[str, ...] = (
     "best_score",
@@ -109,10 +109,8 @@ def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
     for candidate in pool:
         for text in (candidate.text, candidate.chunk.section, candidate.chunk.title):
             seen.update(_WORDS.findall(text.lower()))
-    seen_stems = {
-        stem for word in seen if "-" not in word and "/" not in word for stem in tokenize(word)
-    }
-    missing = [specificity(name) for name in names if not set(tokenize(name)) <= seen_stems]
+    seen_stems = frozenset().union(*(stems(w) for w in seen if "-" not in w and "/" not in w))
+    missing = [specificity(name) for name in names if not stems(name) <= seen_stems]
     return max(missing, default=0.0)
 
 

@@ -19,8 +19,8 @@ from s1assist.config import AnswerSettings
 from s1assist.fitted import Fitted
 from s1assist.types import Answer, BlockKind, Chunk, Document, Hit
 
-Sections = Mapping[tuple[str, str], Sequence[Chunk]]
-"""(doc_id, section heading) -> the passages of that section, in reading order."""
+Sections = Mapping[str, Mapping[str, Sequence[Chunk]]]
+"""doc_id -> section heading -> the passages of that section, all in reading order."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from s1assist.aspects import aspect_match
 from s1assist.sentences import is_bullet, sentence_spans, strip_bullet, word_count
@@ -68,14 +69,14 @@ class Candidate:
 
 def gather(
     hits: Sequence[Hit],
-    sections: Mapping[tuple[str, str], Sequence[Chunk]],
+    sections: Mapping[str, Mapping[str, Sequence[Chunk]]],
     aspect_terms: frozenset[str],
     *,
     extra_sections: int,
 ) -> list[Candidate]:
     """Candidates from `hits`, then from the passages of up to `extra_sections` sections of
-    the hits' documents whose heading addresses the aspect (`sections` maps (doc, heading)
-    to its passages)."""
+    the hits' documents whose heading addresses the aspect (`sections` maps a document to
+    its headings, in reading order, and each heading to its passages)."""
     known = [h.dense_score for h in hits if h.dense_score is not None]
     floor = min(known) if known else 0.0
     found: list[Candidate] = []
@@ -86,13 +87,15 @@ def gather(
         seen_chunks.add(hit.chunk.chunk_id)
     if aspect_terms and extra_sections:
         added = 0
-        for (doc_id, heading), chunks in sections.items():
+        headed = (
+            chunks
+            for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits)
+            for heading, chunks in sections.get(doc_id, {}).items()
+            if aspect_match(heading, aspect_terms)
+        )
+        for chunks in headed:
             if added == extra_sections:
                 break
-            if doc_id not in {h.chunk.doc_id for h in hits} or not aspect_match(
-                heading, aspect_terms
-            ):
-                continue
             fresh = [c for c in chunks if c.chunk_id not in seen_chunks]
             if not fresh:
                 continue
@@ -107,7 +110,17 @@ def gather(
 
 
 def _sentences(chunk: Chunk, rank: int, context: float) -> list[Candidate]:
-    found: list[Candidate] = []
+    return [
+        Candidate(chunk, start, end, text, position, rank, context, dangling, filler, item)
+        for start, end, text, position, dangling, filler, item in _quotable(chunk)
+    ]
+
+
+@lru_cache(maxsize=65_536)
+def _quotable(chunk: Chunk) -> tuple[tuple[int, int, str, int, bool, bool, bool], ...]:
+    """The quotable sentences of a passage as (start, end, text, position, dangling,
+    filler, item), computed once per passage."""
+    found = []
     text = chunk.text
     for position, (start, end) in enumerate(sentence_spans(text)):
         item = is_bullet(text[start:end])
@@ -127,20 +140,17 @@ def _sentences(chunk: Chunk, rank: int, context: float) -> list[Candidate]:
             continue
         shown = quote if quote[-1] in ".!?" else quote + "."
         found.append(
-            Candidate(
-                chunk=chunk,
-                start=chunk.start + start,
-                end=chunk.start + end,
-                text=shown[0].upper() + shown[1:],
-                position=position,
-                hit_rank=rank,
-                context=context,
-                dangling=bool(_DANGLING.match(quote)),
-                filler=bool(_FILLER.search(quote)),
-                item=short,
+            (
+                chunk.start + start,
+                chunk.start + end,
+                shown[0].upper() + shown[1:],
+                position,
+                bool(_DANGLING.match(quote)),
+                bool(_FILLER.search(quote)),
+                short,
             )
         )
-    return found
+    return tuple(found)
 
 
 def asks_for_advice(question: str) -> bool:

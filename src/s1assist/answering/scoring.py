@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from s1assist.answering.evidence import Candidate
 from s1assist.answering.question import Question
-from s1assist.aspects import aspect_match, has_duration
+from s1assist.aspects import aspect_match, has_duration, stems
 from s1assist.fitted import Linear
 from s1assist.lexical import tokenize
 
@@ -78,7 +78,7 @@ def coverage(weights: dict[str, float], text: str) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    present = set(tokenize(text))
+    present = stems(text)
     return sum(w for t, w in weights.items() if t in present) / total
 
 
@@ -93,9 +93,10 @@ def featurize(
 ) -> tuple[npt.NDArray[np.float32], Vectors, npt.NDArray[np.float32]]:
     """The feature matrix (rows: `pool`, columns: `FEATURES`), the sentence vectors and
     each sentence's similarity to the ask."""
-    vectors = encode([c.text for c in pool])
     headings = list(dict.fromkeys(c.chunk.section for c in pool))
-    heading_vectors = encode(headings)
+    # One batch for sentences and headings: the encoder's cost is per call as much as per text.
+    both = encode([*(c.text for c in pool), *headings])
+    vectors, heading_vectors = both[: len(pool)], both[len(pool) :]
     heading_similarity = dict(zip(headings, (heading_vectors @ ask_vector).tolist(), strict=True))
     ask_similarity = vectors @ ask_vector
     query_similarity = vectors @ query_vector
