@@ -31,9 +31,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
+# A variable, not a literal: $(call) would split the extras at their commas.
+DEV_EXTRAS := .[dev,scale,llm]
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@echo "installing s1assist with its dev tools into $(VENV) (log: $(INSTALL_LOG))"
-	@CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(call PIP_QUIET,-e '.[dev,scale,llm]')
+	@CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(call PIP_QUIET,-e '$(DEV_EXTRAS)')
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
