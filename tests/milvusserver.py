@@ -41,12 +41,27 @@ class MilvusLiteServer:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             assert self.process.poll() is None, (self.folder / "server.log").read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                assert time.monotonic() < deadline, "milvus-lite server did not start"
-                time.sleep(0.1)
+            # The port opens before the server answers gRPC: ready means a client call works.
+            if self._answers():
+                return self
+            assert time.monotonic() < deadline, "milvus-lite server did not start"
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                pass
+        except OSError:
+            return False
+        from pymilvus import MilvusClient
+
+        try:
+            client = MilvusClient(uri=self.uri, timeout=5)
+            client.list_collections()
+            client.close()
+        except Exception:  # not ready yet: pymilvus raises its own MilvusException
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None:
