@@ -16,7 +16,7 @@ Fixtures (all session-scoped, built on first use):
 - `retriever_hits`: hits for a broad question, spanning several documents and sections.
 - `index_copy` (per test): a private copy of the session index root, safe to damage.
 - `postgres`: a real PostgreSQL server (Debian's) on 127.0.0.1, started on first use.
-- `milvus_server`: a Milvus Lite server on 127.0.0.1, started on first use.
+- `milvus_server`: a Milvus Lite server on 127.0.0.1, started once per module that uses it.
 
 Tests must never change the session index in place: damage `index_copy` instead.
 """
@@ -145,8 +145,10 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def milvus_server() -> Iterator[MilvusLiteServer]:
-    """Milvus Lite as its own gRPC server on 127.0.0.1 (not the embedded file mode)."""
+    """Milvus Lite as its own gRPC server on 127.0.0.1 (not the embedded file mode), one per
+    module: its gRPC server allows no idle keep-alive pings, so a channel left idle across
+    other modules' tests is sent GOAWAY (too_many_pings), and a call meeting it fails."""
     with MilvusLiteServer() as server:
         yield server
