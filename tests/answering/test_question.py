@@ -24,6 +24,21 @@ def test_the_story_is_set_apart_from_what_is_asked() -> None:
     assert "s1" in question.subject
 
 
+def test_an_ask_that_names_nothing_is_read_with_its_story() -> None:
+    question = analyze(
+        "I sit at a desk all day and my sciatica gets worse by the evening. Could that be why?"
+    )
+    assert question.ask == "Could that be why?"
+    assert question.reading.startswith("I sit at a desk all day")
+    assert question.reading.endswith("Could that be why?")
+
+
+def test_an_ask_that_names_its_subject_is_read_alone() -> None:
+    question = analyze("I tripped this morning on the stairs. Is this still S1 irritation?")
+    assert "tripped" not in question.reading
+    assert question.reading.startswith("Is this still S1 irritation?")
+
+
 def test_a_statement_is_its_own_ask_and_lay_words_bring_the_corpus_terms() -> None:
     question = analyze("I can't stand on my tiptoes on my left side")
     assert question.ask == question.text

@@ -3,6 +3,8 @@
 "I've had sciatica for two weeks and this morning I tripped. Is this still S1 irritation?"
 tells a story and asks one thing. The ask decides what an answer must address; the story
 still steers the search (it names the symptoms), but never dilutes the ask's own words.
+Only an ask that names nothing of its own ("Could that be why?") is read with its story:
+the story is what "that" stands for.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ class Question:
     """The corpus's words for the ask's everyday words ("tiptoes" -> "plantar flexion")."""
     carried: tuple[str, ...] = ()
     """Words of earlier questions a follow-up leans on ("heal" after "S1 impingement")."""
+    leans_on: str = ""
+    """The story, when the ask names nothing of its own: what "that" in "Is that expected?"
+    stands for."""
 
     @property
     def aspect_terms(self) -> frozenset[str]:
@@ -77,7 +82,7 @@ class Question:
     @property
     def reading(self) -> str:
         """The ask in its own and the corpus's words: what sentences are compared with."""
-        return " ".join((self.ask, *self.carried, *self.lay_terms))
+        return " ".join(filter(None, (self.leans_on, self.ask, *self.carried, *self.lay_terms)))
 
     @property
     def has_story(self) -> bool:
@@ -100,7 +105,8 @@ def analyze(text: str) -> Question:
     cue_terms = answer_terms(aspects)
     lay = corpus_terms(text)
     subject = _subject(ask_cues(ask), cue_terms)
-    if story and max(subject.values(), default=0.0) < _NAMES_SUBJECT:
+    leans_on = story if story and max(subject.values(), default=0.0) < _NAMES_SUBJECT else ""
+    if leans_on:
         # "Is this normal?" names nothing: the story says what "this" is.
         for stem, value in _subject(ask_cues(story), cue_terms).items():
             subject.setdefault(stem, value)
@@ -115,6 +121,7 @@ def analyze(text: str) -> Question:
         subject=stems,
         specificity=tuple(subject.values()),
         lay_terms=lay,
+        leans_on=leans_on,
     )
 
 
