@@ -61,7 +61,9 @@ _CUES: dict[Aspect, _Cues] = {
         "stabilization",
     ),
     Aspect.TREATMENT: _Cues(
-        r"\btreat\w*|\btherap\w*|\bfix\w*|\bcure\w*|\bmanag\w*|\bhelps?\b|\breliev\w*|"
+        # What a nerve or muscle "helps" with is its function (anatomy), not a treatment.
+        r"\btreat\w*|\btherap\w*|\bfix\w*|\bcure\w*|\bmanag\w*|"
+        r"(?<!nerve )(?<!nerves )(?<!root )(?<!muscle )(?<!muscles )\bhelps?\b|\breliev\w*|"
         r"\brelief\b|\bget rid of\b|\bwhat (?:can|should) (?:i|you|we) do\b|\bremed\w*|"
         r"\bease\b|\boptions?\b|\binjections?\b",
         "treatment treatments treat treated therapy conservative management relief injection "
@@ -93,7 +95,8 @@ _CUES: dict[Aspect, _Cues] = {
     Aspect.ANATOMY: _Cues(
         r"\bcontrols?\b|\bsuppl\w*|\binnervat\w*|\bwhere (?:is|does|are)\b|\blocat\w*|"
         r"\bdistribut\w*|\bfunction\w*|\bmuscles?\b|\bpart of\b|\bform\w*|\bexits?\b|"
-        r"\bdermatome\b|\bwhat does (?:the )?[\w -]+ do\b",
+        r"\bdermatome\b|\bwhat does\b(?=(?: the)? [\w -]+ do\b)|"  # the words between name it
+        r"\b(?:nerves?|roots?|muscles?) (?:helps?|lets?|allows?|enables?)\b",
         "innervate innervates innervating supplies supply controls control distributed "
         "located plexus muscles formation function",
     ),

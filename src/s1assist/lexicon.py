@@ -49,6 +49,9 @@ LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"sore|aching|ache", "pain"),
     (r"heel (?:is |feels )?numb|numb heel", "numbness in the heel"),
     (r"calf muscle", "gastrocnemius"),
+    (r"bend(?:s|ing)? (?:my |the |your )?knees?", "knee flexion"),
+    (r"(?:straighten|extend)(?:s|ing)? (?:my |the |your )?hips?", "hip extension"),
+    (r"point(?:s|ing)? (?:my |the |your )?(?:foot|toes)", "plantar flexion"),
 )
 
 

@@ -64,6 +64,24 @@ def test_the_asked_aspect_is_read_from_cue_words(text: str, aspect: Aspect) -> N
     assert aspect in asked_aspects(text)
 
 
+def test_what_a_nerve_helps_with_is_its_function_not_a_treatment() -> None:
+    asked = asked_aspects("Does the S1 nerve help with bending the knee?")
+    assert Aspect.ANATOMY in asked
+    assert Aspect.TREATMENT not in asked
+    assert Aspect.TREATMENT in asked_aspects("Will an SI joint injection help sciatica?")
+
+
+def test_what_does_x_do_keeps_x_as_the_subject() -> None:
+    question = analyze("What does the sacroiliac joint actually do?")
+    assert Aspect.ANATOMY in question.aspects
+    assert "sacroiliac" in question.subject
+
+
+def test_everyday_movements_bring_the_corpus_terms() -> None:
+    assert "knee flexion" in analyze("Does the S1 nerve help with bending the knee?").lay_terms
+    assert "plantar flexion" in analyze("It hurts when I point my toes").lay_terms
+
+
 def test_nerve_damage_as_a_subject_does_not_ask_for_symptoms() -> None:
     assert Aspect.SYMPTOM not in asked_aspects("can nerve damage be permanent?")
     assert Aspect.SYMPTOM in asked_aspects("What happens when it's damaged?")
