@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from s1assist.answering import Question, Reading, Sections, analyze, answer, compose, gather
 from s1assist.answering.compose import Composition
-from s1assist.answering.followup import rewrite
+from s1assist.answering.followup import carried_aspects, rewrite
 from s1assist.answering.question import with_subject
 from s1assist.answering.safety import NOTICE, check
 from s1assist.config import RetrievalMode, Settings
@@ -159,6 +159,8 @@ class Assistant:
         asked = analyze(question)
         rewritten = rewrite(question, history, idf)
         if rewritten.inherited:
+            if aspects := carried_aspects(question, history):
+                asked = replace(asked, aspects=aspects)
             asked = with_subject(asked, rewritten.inherited)
         query = " ".join((rewritten.query, *asked.lay_terms))
         return asked, query

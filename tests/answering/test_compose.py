@@ -203,3 +203,19 @@ def test_json_shape_keeps_the_documented_fields_and_adds_the_layout(assistant: A
         "url",
     } <= set(payload["citations"][0])
     assert payload["blocks"][0]["kind"] == "lead"
+
+
+def test_an_elliptical_follow_up_asks_the_earlier_aspect_of_its_new_subject(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    history = ["What operation is done for a herniated disc pressing on the S1 root?"]
+    answer = assistant.answer("And for spinal stenosis?", history)
+    assert "laminectomy" in answer.answer.lower()
+    assert "laminectomy" in cited_text(answer)
+    assert_grounded(answer, built_index)
+
+
+def test_a_knee_question_gets_the_sentence_on_knee_flexion(assistant: Assistant) -> None:
+    answer = assistant.answer("Does the S1 nerve help with bending the knee?", [])
+    lead = answer.sentences[0].text.lower() + " " + answer.sentences[1].text.lower()
+    assert "knee flexion" in lead

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from s1assist.answering.followup import is_underspecified, rewrite
+from s1assist.answering.followup import carried_aspects, is_underspecified, rewrite
+from s1assist.aspects import Aspect
 
 VOCABULARY = {
     "s1": 0.5, "imping": 2.5, "sciatica": 1.0, "caus": 1.2, "long": 2.0, "take": 2.0,
@@ -42,3 +43,10 @@ def test_no_history_or_self_contained_means_no_rewrite() -> None:
     result = rewrite("Does SI joint pain show on MRI?", ["Can S1 impingement cause sciatica?"], idf)
     assert result.query == "Does SI joint pain show on MRI?"
     assert result.inherited == ()
+
+
+def test_an_elliptical_follow_up_carries_the_latest_asked_aspect() -> None:
+    history = ["What are the symptoms?", "Which surgery is used for a herniated disc?"]
+    assert carried_aspects("What about stenosis?", history) == (Aspect.SURGERY,)
+    assert carried_aspects("How is stenosis diagnosed?", history) == ()
+    assert carried_aspects("Stenosis?", history) == ()

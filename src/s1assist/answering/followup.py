@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from s1assist.answering.question import specificity
+from s1assist.aspects import Aspect, asked_aspects
 from s1assist.lexical import tokenize
 
 IdfLookup = Callable[[str], float | None]
@@ -106,3 +107,16 @@ def rewrite(question: str, history: Sequence[str], idf: IdfLookup) -> Rewrite:
     if not carried:
         return Rewrite(question, ())
     return Rewrite(f"{question} {' '.join(carried)}", tuple(carried))
+
+
+def carried_aspects(question: str, history: Sequence[str]) -> tuple[Aspect, ...]:
+    """What an elliptical follow-up asks: "What about when it's stenosis?" after "Which
+    surgery is used when a disc presses on S1?" asks about surgery again. Only a question
+    that opens with a cue ("and", "what about") and asks no aspect of its own carries one,
+    from the latest earlier question that asked one."""
+    if not _LEADING_CUE.match(question) or asked_aspects(question):
+        return ()
+    for earlier in reversed(history):
+        if aspects := asked_aspects(earlier):
+            return aspects
+    return ()
