@@ -30,7 +30,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 # Everyday words and the corpus's terms for the same thing: a question in lay words is also
 # read (embedded and matched) in the corpus's words. Left side: a pattern of the lay wording.
 LAY_TERMS: tuple[tuple[str, str], ...] = (
-    (r"tip ?toe?s?|on my toes|toe raises?", "plantar flexion"),
+    (r"tip ?toe?s?|on(?:to)? (?:my|your|the) toes|toe raises?", "plantar flexion"),
+    (r"los(?:e|ing) (?:a few |some )?(?:pounds|weight|kilos)|weight loss", "healthy weight"),
     (r"pins and needles|tingly|prickl\w*", "tingling"),
     (r"slipped disc|bulging disc|disc (?:has )?slipped|ruptured disc", "herniated disc"),
     (r"numb\b", "numbness"),

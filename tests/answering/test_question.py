@@ -82,6 +82,13 @@ def test_everyday_movements_bring_the_corpus_terms() -> None:
     assert "plantar flexion" in analyze("It hurts when I point my toes").lay_terms
 
 
+def test_the_corpus_names_for_everyday_words_join_the_subject() -> None:
+    question = analyze("Which S1 muscles let you rise up onto your toes?")
+    assert "plantar flexion" in question.lay_terms
+    assert any(stem.startswith("plantar") for stem in question.subject)
+    assert "healthy weight" in analyze("would losing a few pounds help my back?").lay_terms
+
+
 def test_nerve_damage_as_a_subject_does_not_ask_for_symptoms() -> None:
     assert Aspect.SYMPTOM not in asked_aspects("can nerve damage be permanent?")
     assert Aspect.SYMPTOM in asked_aspects("What happens when it's damaged?")

@@ -105,6 +105,10 @@ def analyze(text: str) -> Question:
     cue_terms = answer_terms(aspects)
     lay = corpus_terms(text)
     subject = _subject(ask_cues(ask), cue_terms)
+    # The corpus's names for the ask's everyday words name the same subject ("onto your
+    # toes" is plantar flexion).
+    for stem, value in _subject(" ".join(corpus_terms(ask)), cue_terms).items():
+        subject.setdefault(stem, value)
     leans_on = story if story and max(subject.values(), default=0.0) < _NAMES_SUBJECT else ""
     if leans_on:
         # "Is this normal?" names nothing: the story says what "this" is.
