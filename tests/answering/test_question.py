@@ -89,6 +89,20 @@ def test_the_corpus_names_for_everyday_words_join_the_subject() -> None:
     assert "healthy weight" in analyze("would losing a few pounds help my back?").lay_terms
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Switching topics: which medicines are used for S1 impingement?",
+        "OK, different question - which medicines are used for S1 impingement?",
+    ],
+)
+def test_a_remark_about_the_conversation_is_not_part_of_the_ask(text: str) -> None:
+    question = analyze(text)
+    assert question.ask == "which medicines are used for S1 impingement?"
+    assert "topic" not in question.subject
+    assert analyze("What is a new question?").ask == "What is a new question?"
+
+
 def test_nerve_damage_as_a_subject_does_not_ask_for_symptoms() -> None:
     assert Aspect.SYMPTOM not in asked_aspects("can nerve damage be permanent?")
     assert Aspect.SYMPTOM in asked_aspects("What happens when it's damaged?")

@@ -46,6 +46,14 @@ _ASKING_WORDS = frozenset(
 )
 
 
+# A remark about the conversation before the question ("Switching topics: which ...?").
+_DISCOURSE = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|right|so|also|and)[ ,]+)?(?:switching (?:the )?(?:topics?|subjects?)|"
+    r"chang(?:e|ing) (?:of |the )?(?:topics?|subjects?)|(?:a )?(?:new|another|different|"
+    r"separate|unrelated) (?:question|topic|thing)|one more (?:question|thing)|on another note)"
+    r"\s*[:,;.\-\u2013\u2014]+\s*",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w[\w'-]*")
 _RARE = 6.5
 _NAMES_SUBJECT = 2.0
@@ -98,7 +106,7 @@ def analyze(text: str) -> Question:
         asks = [sentences[-1]]
     if not asks:
         asks = sentences  # a statement ("my ankle reflex is gone"): all of it is the ask
-    ask = " ".join(asks).strip() or text.strip()
+    ask = _DISCOURSE.sub("", " ".join(asks)).strip() or text.strip()
     story = " ".join(s for s in sentences if s not in asks).strip()
     # A story-only ask ("Is this normal?") takes its subject from the story.
     aspects = asked_aspects(ask)
