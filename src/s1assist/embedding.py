@@ -231,6 +231,10 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._text_cache[t] for t in texts])
 
+    def forget_queries(self) -> None:
+        """Drop the remembered query vectors (a benchmark times the model, not the cache)."""
+        self._query_cache.clear()
+
     def encode_query(self, text: str) -> Vectors:
         """One query as a (1, dim) array, in fp32; repeated texts are served from the cache."""
         if text not in self._query_cache:
