@@ -72,21 +72,20 @@ def main() -> None:
     index = assistant.retriever.index
     for question in questions[:5]:  # warm-up: first calls pay one-off costs
         assistant.search(question)
-    encoder = assistant.encoder
 
-    def uncached(call: Callable[[str], object]) -> Callable[[str], object]:
-        """`call` with the query-vector cache emptied first: each timed run encodes every
-        question, as a new question would be (the questions themselves stay as asked: a
+    def cold(call: Callable[[str], object]) -> dict[str, float]:
+        """`call` timed once over the questions with the query-vector cache emptied first,
+        so every question is encoded as a new one would be (the questions stay as asked: a
         marker added to them would change how they are read)."""
-        encoder.forget_queries()
-        return call
+        assistant.encoder.forget_queries()
+        return timed(call, questions, 1)
 
     report: dict[str, Any] = {
         "passages": len(index.chunks),
         "dense_index": index.manifest.dense_index,
         "questions": len(questions),
-        "search": timed(uncached(lambda q: assistant.search(q, k=5)), questions, 1),
-        "ask": timed(uncached(lambda q: assistant.answer(q, [])), questions, 1),
+        "search": cold(lambda q: assistant.search(q, k=5)),
+        "ask": cold(lambda q: assistant.answer(q, [])),
         "search_cached": timed(lambda q: assistant.search(q, k=5), questions, args.repeat),
     }
     # The baseline last: importing torch starts its thread pool, which would slow ONNX
