@@ -72,14 +72,20 @@ _CUES: dict[Aspect, _Cues] = {
     Aspect.RECOVERY: _Cues(
         r"\bhow long\b|\bheal\w*|\brecover\w*|\bprognos\w*|\bpermanent\w*|\bget better\b|"
         r"\bgo away\b|\boutlook\b|\bregenerat\w*|\bregrow\w*|\bgrow back\b|\bcome back\b|"
-        r"\brepair\w*|\bforever\b|\blast\b|\bhow fast\b",
+        r"\brepair\w*|\bforever\b|\blast\b|\bhow fast\b|"
+        r"\btakes? (?:a while|(?:some )?time|so long)\b|"
+        r"\bslow\w* (?:\w+ )?down\b|\bspeed\w* (?:\w+ )?up\b|\bcreep\w* back\b|\bwear\w* off\b",
         "recovery recover heal healing prognosis months weeks regeneration regenerating "
         "permanent outcome improvement return lasting",
     ),
     Aspect.CAUSE: _Cues(
         r"\bcaus\w*|\bwhy\b|\breasons?\b|\bhow do (?:you|people|i) get\b|\bleads? to\b|"
-        r"\bdue to\b|\btrigger\w*|\bresult of\b",
-        "cause causes caused due compression result resulting herniated stenosis",
+        r"\bdue to\b|\btrigger\w*|\bresult of\b|\bwhat makes\b|\bend(?:s|ed)? up\b|"
+        r"\bwhat(?:'s| is) behind\b|\bto blame\b|\bresponsible for\b|\bgo(?:es)? wrong\b|"
+        r"\bcontribut\w*|\bpart of (?:it|this|that|the (?:problem|reason|cause))\b",
+        "cause causes caused due because compression compressed result resulting leads "
+        "trigger triggers irritate irritated irritation inflammation injury herniated "
+        "stenosis degeneration",
     ),
     Aspect.SYMPTOM: _Cues(
         r"\bsymptoms?\b|\bsigns?\b|\bfeel\w*|\bfelt\b|\bwhat happens\b|\bexperienc\w*|"
@@ -94,7 +100,9 @@ _CUES: dict[Aspect, _Cues] = {
     ),
     Aspect.ANATOMY: _Cues(
         r"\bcontrols?\b|\bsuppl\w*|\binnervat\w*|\bwhere (?:is|does|are)\b|\blocat\w*|"
-        r"\bdistribut\w*|\bfunction\w*|\bmuscles?\b|\bpart of\b|\bform\w*|\bexits?\b|"
+        r"\bdistribut\w*|\bfunction\w*|\bmuscles?\b|\bexits?\b|\bdepends? on\b|"
+        # "part of it" asks what contributes (a cause), "part of the sciatic nerve" where
+        r"\bpart of\b(?! (?:it|this|that|the (?:problem|reason|cause))\b)|\bform\w*|"
         r"\bdermatome\b|\bwhat does\b(?=(?: the)? [\w -]+ do\b)|"  # the words between name it
         r"\b(?:nerves?|roots?|muscles?) (?:helps?|lets?|allows?|enables?)\b",
         "innervate innervates innervating supplies supply controls control distributed "

@@ -58,10 +58,29 @@ def test_a_statement_is_its_own_ask_and_lay_words_bring_the_corpus_terms() -> No
         ("What causes S1 impingement?", Aspect.CAUSE),
         ("Does SI joint pain show on MRI?", Aspect.DIAGNOSIS),
         ("What does the S1 nerve control?", Aspect.ANATOMY),
+        ("What makes a nerve root go wrong?", Aspect.CAUSE),
+        ("How does a bulging disc end up pressing on the root?", Aspect.CAUSE),
+        ("Could my long commute be part of the problem?", Aspect.CAUSE),
+        ("Is the S1 root part of the sciatic nerve?", Aspect.ANATOMY),
+        ("Which reflexes depend on the S1 root?", Aspect.ANATOMY),
+        ("Does it usually take a while?", Aspect.RECOVERY),
+        ("Is there anything to speed it up?", Aspect.RECOVERY),
+        ("When does the numbness wear off?", Aspect.RECOVERY),
     ],
 )
 def test_the_asked_aspect_is_read_from_cue_words(text: str, aspect: Aspect) -> None:
     assert aspect in asked_aspects(text)
+
+
+def test_part_of_it_asks_what_contributes_not_where() -> None:
+    assert Aspect.ANATOMY not in asked_aspects("Could all that lifting be part of it?")
+    assert Aspect.CAUSE not in asked_aspects("Is the S1 root part of the sacral plexus?")
+
+
+def test_words_that_only_colour_the_ask_name_no_subject() -> None:
+    question = analyze("How long does full recovery actually take, honestly?")
+    assert Aspect.RECOVERY in question.aspects
+    assert not {"full", "actual", "honest"} & set(question.subject)
 
 
 def test_what_a_nerve_helps_with_is_its_function_not_a_treatment() -> None:

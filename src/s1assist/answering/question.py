@@ -40,8 +40,9 @@ _ASKING_WORDS = frozenset(
         anything something happen happens different question also way ways best good bad normal
         much many really still ever right away fast worse better since today yesterday week weeks
         month months year years day days morning night time just okay ok please explain help
-        possible likely left right side lot bit sort kind type ve ll re don didn isn doesn
-        wasn aren won can't i'm"""
+        possible likely left right side lot bit sort kind type actually exactly basically
+        honestly seriously even full fully slowly quickly completely totally properly gradually
+        finally ve ll re don didn isn doesn wasn aren won can't i'm"""
     )
 )
 
