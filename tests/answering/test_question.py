@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s1assist.answering.abstention import other_entity
+from s1assist.answering.abstention import body_part_missing, other_entity
 from s1assist.answering.question import analyze, specificity
 from s1assist.aspects import Aspect, asked_aspects, is_yes_no
 from s1assist.errors import ConfigError
@@ -143,6 +143,15 @@ def test_a_name_the_evidence_never_uses_is_found() -> None:
     assert other_entity("Which part of the hand does the median nerve supply?", []) > 2
     assert other_entity("Does the S1 nerve control the ankle?", []) > 0  # no evidence read
     assert other_entity("What does my pinched nerve do?", []) == 0.0  # describes, names not
+
+
+def test_a_part_of_the_body_the_evidence_never_mentions_is_found() -> None:
+    about_the_leg = "Pain that radiates down the leg into the foot."
+    assert body_part_missing("Can a pinched nerve cause arm numbness?", about_the_leg) == 1.0
+    assert body_part_missing("Why does my wrist hurt?", about_the_leg) == 1.0
+    assert body_part_missing("Why do my feet tingle?", about_the_leg) == 0.0  # foot
+    assert body_part_missing("Does it spread down the leg?", about_the_leg) == 0.0
+    assert body_part_missing("What is sciatica?", about_the_leg) == 0.0  # names none
 
 
 def test_fitted_weights_load_and_a_broken_file_is_named(tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
 """Abstention: do the sources cover what is asked? Two questions, answered apart.
 
-Is the question's subject in the evidence (the words it names, "median nerve", in the
-sentences and headings found), and does the evidence address the asked aspect (the best
-sentence's fitted score)? A personal story around the question changes neither: both are
-read from the ask. The two signals are combined by a logistic model fitted on the
-calibration questions and the gold dev split (`fitted.json`), so the cut carries over from
-the five seed pages to a corpus with hundreds of documents added.
+Is the question's subject in the evidence (the words it names, "median nerve", the part of
+the body it asks about, in the sentences and headings found), and does the evidence address
+the asked aspect, in one sentence that also names the subject ("facet joint" and "treated"
+both appear somewhere, but no sentence treats the facet joint)? How close the best
+sentence, heading and passage come to the ask says how directly it is answered. A personal
+story around the question changes none of this: all is read from the ask. The signals are
+combined by a logistic model fitted on the calibration questions and the gold dev split
+(`fitted.json`), on the default corpus and with distractors added, so the cut carries over
+from the five seed pages to a corpus with hundreds of documents added.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +36,11 @@ FEATURES: tuple[str, ...] = (
     "unknown_subject",
     "other_entity",
     "aspect_in_evidence",
+    "subject_with_aspect",
+    "body_part_missing",
+    "best_heading_similarity",
+    "best_passage_similarity",
+    "best_aspect_similarity",
 )
 _TOP = 3
 # Words with their hyphen and slash compounds whole: "l5-s1" is not "l5".
@@ -47,10 +56,21 @@ _NOT_NAMES = frozenset(
     pinched trapped compressed damaged irritated injured inflamed affected painful sore
     sciatic main other each every any""".split()
 )
+# Parts of the body, each with its other names: "feet" is "foot", "shin" is the lower leg.
+_BODY_PARTS = """neck cervical|shoulder shoulders rotator|arm arms forearm|elbow elbows|
+    wrist wrists carpal|hand hands palm fingers finger thumb|chest ribs|jaw|head headache|
+    eye eyes vision|knee knees patella|ankle ankles|hip hips|foot feet|toe toes|heel heels|
+    calf calves|thigh thighs hamstring|leg legs shin|buttock buttocks gluteal|groin|
+    abdomen stomach belly"""
 NOT_COVERED = (
     "My sources don't cover this. I can answer questions about the S1 nerve root, sciatica, "
     "S1 radiculopathy, the SI joint, and their treatment and recovery."
 )
+
+
+@lru_cache(maxsize=1)
+def _body_parts() -> tuple[frozenset[str], ...]:
+    return tuple(stems(names) for names in _BODY_PARTS.split("|"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +97,10 @@ def signals(
     known = sum(w for t, w in subject.items() if idf(t) is not None)
     total = sum(subject.values())
     terms = question.aspect_terms
+    bears = ~scored.features[:, column("aspect_missing")].astype(bool)
     aspect = 1.0
     if terms:
-        columns = [SENTENCE_FEATURES.index(f) for f in ("aspect_in_sentence", "aspect_in_heading")]
+        columns = [column("aspect_in_sentence"), column("aspect_in_heading")]
         aspect = float(scored.features[np.ix_(order, columns)].max())
     return (
         float(scored.scores[order[0]]),
@@ -89,7 +110,54 @@ def signals(
         max((w for t, w in subject.items() if idf(t) is None), default=0.0),
         other_entity(question.ask, pool),
         aspect,
+        subject_with_aspect(subject, pool, scored, quotable, bool(terms)),
+        body_part_missing(question.ask, " ".join(pool[i].text for i in quotable)),
+        # A heading that asks the question ("Will SI joint injection help sciatica?") and a
+        # passage close to it as a whole are evidence apart from any one sentence.
+        float(scored.features[quotable, column("heading_similarity")].max()),
+        float(scored.features[quotable, column("passage_similarity")].max()),
+        max(
+            (float(scored.ask_similarity[i]) for i in quotable if bears[i]),
+            default=0.0,
+        ),
     )
+
+
+def column(feature: str) -> int:
+    """The sentence feature matrix's column of `feature`."""
+    return SENTENCE_FEATURES.index(feature)
+
+
+def body_part_missing(ask: str, evidence: str) -> float:
+    """1.0 when the ask names a part of the body that the evidence never mentions, else 0.0:
+    sources on the lower back and leg do not answer "arm numbness" or "a broken wrist"."""
+    said = stems(evidence)
+    asked = stems(ask)
+    return float(
+        any(not group.isdisjoint(asked) and group.isdisjoint(said) for group in _body_parts())
+    )
+
+
+def subject_with_aspect(
+    subject: dict[str, float],
+    pool: Sequence[Candidate],
+    scored: Scored,
+    quotable: Sequence[int],
+    has_aspect: bool,
+) -> float:
+    """The most of the subject that one sentence (with its heading and title) names while
+    addressing the asked aspect: "facet joint" and "treatment" each appear somewhere, but
+    no sentence treats the facet joint."""
+    if not subject:
+        return 1.0
+    columns = [column("aspect_in_sentence"), column("aspect_in_heading")]
+    best = 0.0
+    for i in quotable:
+        if has_aspect and not scored.features[i, columns].max():
+            continue
+        c = pool[i]
+        best = max(best, coverage(subject, f"{c.chunk.title} {c.chunk.section} {c.text}"))
+    return best
 
 
 def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
