@@ -237,14 +237,14 @@ class AnswerSettings(_Section):
     )
     min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
     continuation: int = Field(
-        1,
+        2,
         ge=0,
         le=10,
         description="Sentences that follow the lead under its heading (and bear on the asked "
         "aspect) join the answer, up to this many.",
     )
     keep_margin: float = Field(
-        3.0,
+        4.0,
         ge=0.0,
         le=20.0,
         description="Past the minimum, keep sentences whose fitted score is at most this far "
