@@ -11,7 +11,7 @@ from s1assist.answering import Question, Reading, Sections, analyze, answer, com
 from s1assist.answering.compose import Composition
 from s1assist.answering.followup import carried_aspects, rewrite
 from s1assist.answering.question import with_subject
-from s1assist.answering.safety import NOTICE, check
+from s1assist.answering.safety import NOTICE, check, without_signs
 from s1assist.config import RetrievalMode, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
@@ -154,10 +154,14 @@ class Assistant:
 
     def read_question(self, question: str, history: list[str]) -> tuple[Question, str]:
         """The question analysed, and the search query: a follow-up carries the earlier
-        topic, and everyday words bring the corpus's terms along."""
+        topic, and everyday words bring the corpus's terms along. A warning sign the person
+        describes is left out of the reading: the urgent notice and what the sources say
+        about that sign answer it, and what else they ask is read without it."""
         idf = self.retriever.index.lexical.idf
-        asked = analyze(question)
-        rewritten = rewrite(question, history, idf)
+        safety = check(question)
+        text = without_signs(question, safety) if safety.flags else question
+        asked = replace(analyze(text), text=question)
+        rewritten = rewrite(text, history, idf)
         if rewritten.inherited:
             if aspects := carried_aspects(question, history):
                 asked = replace(asked, aspects=aspects)

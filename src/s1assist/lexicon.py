@@ -35,6 +35,7 @@ LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"pins and needles|tingly|prickl\w*", "tingling"),
     (r"slipped disc|bulging disc|disc (?:has )?slipped|ruptured disc", "herniated disc"),
     (r"numb\b", "numbness"),
+    (r"flar(?:e|es|ed|ing)(?: up)?|play(?:s|ing)? up", "worse"),
     (r"bum|butt\b|backside", "buttocks"),
     (r"ankle jerk|reflex(?:es)? (?:is |are )?(?:gone|missing|absent)", "absent ankle reflex"),
     (r"back of (?:my|the) (?:leg|thigh)", "posterior thigh"),
@@ -82,6 +83,15 @@ def corpus_terms(text: str) -> tuple[str, ...]:
             if pattern.search(text) and term not in lowered
         )
     )
+
+
+def in_corpus_words(text: str) -> str:
+    """`text` with each everyday wording replaced by the corpus's term for it ("my sciatica
+    is flaring" -> "my sciatica is worse"): what names the subject, in the words the
+    sources would use."""
+    for pattern, term in _lay_patterns():
+        text = pattern.sub(term, text)
+    return text
 
 
 def expand(query: str) -> str:

@@ -219,3 +219,20 @@ def test_a_knee_question_gets_the_sentence_on_knee_flexion(assistant: Assistant)
     answer = assistant.answer("Does the S1 nerve help with bending the knee?", [])
     lead = answer.sentences[0].text.lower() + " " + answer.sentences[1].text.lower()
     assert "knee flexion" in lead
+
+
+def test_a_fever_report_gets_the_notice_and_an_answer_to_what_else_it_asks(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # The fever is the notice's to answer; "since Sunday" and "flaring" are the story's
+    # words, not a subject the sources lack.
+    answer = assistant.answer(
+        "I've had chills and a fever since Sunday and my sciatica is flaring. "
+        "Should I keep taking ibuprofen?",
+        [],
+    )
+    assert answer.red_flags == ("fever",)
+    assert answer.answer.startswith("URGENT:")
+    assert not answer.abstained
+    assert "nsaids" in cited_text(answer)
+    assert_grounded(answer, built_index)

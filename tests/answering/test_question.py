@@ -83,6 +83,13 @@ def test_words_that_only_colour_the_ask_name_no_subject() -> None:
     assert not {"full", "actual", "honest"} & set(question.subject)
 
 
+def test_story_words_and_everyday_words_name_no_subject_the_sources_lack() -> None:
+    question = analyze("Since Monday my sciatica keeps flaring up after 10 hours of driving?")
+    assert not {"monday", "10", "flare"} & set(question.subject)
+    assert "worse" in question.lay_terms  # "flaring up" in the corpus's words
+    assert "sciatica" in question.subject
+
+
 def test_what_a_nerve_helps_with_is_its_function_not_a_treatment() -> None:
     asked = asked_aspects("Does the S1 nerve help with bending the knee?")
     assert Aspect.ANATOMY in asked

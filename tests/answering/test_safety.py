@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from s1assist.answering.safety import RedFlag, check
+from s1assist.answering.safety import RedFlag, check, without_signs
 
 # Worded apart from eval/gold.jsonl, so the rules are not only tuned to the gold set.
 SHOULD_FLAG = [
@@ -83,3 +83,14 @@ def test_several_flags_are_all_named_once() -> None:
         RedFlag.BLADDER_BOWEL,
     }
     assert result.urgent_notice.count("cauda equina") == 1  # one clause for the two signs
+
+
+def test_what_else_a_red_flag_report_asks_is_read_without_the_sign() -> None:
+    text = "I'm running a temperature of 38.6 tonight. Do painkillers help sciatica?"
+    safety = check(text)
+    assert safety.flags == (RedFlag.FEVER,)
+    rest = without_signs(text, safety)
+    assert "temperature" not in rest
+    assert rest.endswith("Do painkillers help sciatica?")
+    # A report that asks nothing else is read as it is.
+    assert without_signs("I wet myself", check("I wet myself")) == "I wet myself"

@@ -23,7 +23,7 @@ from s1assist.aspects import (
     is_yes_no,
 )
 from s1assist.lexical import tokenize
-from s1assist.lexicon import corpus_terms
+from s1assist.lexicon import corpus_terms, in_corpus_words
 from s1assist.sentences import sentence_spans
 
 _INTERROGATIVE = re.compile(
@@ -42,7 +42,9 @@ _ASKING_WORDS = frozenset(
         month months year years day days morning night time just okay ok please explain help
         possible likely left right side lot bit sort kind type actually exactly basically
         honestly seriously even full fully slowly quickly completely totally properly gradually
-        finally ve ll re don didn isn doesn wasn aren won can't i'm"""
+        finally ve ll re don didn isn doesn wasn aren won can't i'm monday tuesday wednesday
+        thursday friday saturday sunday weekend tonight tomorrow ago lately recently keep
+        idea"""
     )
 )
 
@@ -113,7 +115,9 @@ def analyze(text: str) -> Question:
     aspects = asked_aspects(ask)
     cue_terms = answer_terms(aspects)
     lay = corpus_terms(text)
-    subject = _subject(ask_cues(ask), cue_terms)
+    # Everyday words name the subject in the corpus's terms: an unknown "flaring" is no
+    # sign that the sources don't cover "worse".
+    subject = _subject(ask_cues(in_corpus_words(ask)), cue_terms)
     # The corpus's names for the ask's everyday words name the same subject ("onto your
     # toes" is plantar flexion).
     for stem, value in _subject(" ".join(corpus_terms(ask)), cue_terms).items():
@@ -121,7 +125,7 @@ def analyze(text: str) -> Question:
     leans_on = story if story and max(subject.values(), default=0.0) < _NAMES_SUBJECT else ""
     if leans_on:
         # "Is this normal?" names nothing: the story says what "this" is.
-        for stem, value in _subject(ask_cues(story), cue_terms).items():
+        for stem, value in _subject(ask_cues(in_corpus_words(story)), cue_terms).items():
             subject.setdefault(stem, value)
     stems = tuple(subject)
     return Question(
@@ -156,7 +160,8 @@ def _subject(text: str, cue_terms: frozenset[str]) -> dict[str, float]:
     found: dict[str, float] = {}
     for word in _WORD.findall(text.lower()):
         for stem in tokenize(word):
-            if stem in _ASKING_WORDS or stem in cue_terms or (len(stem) < 2 and not stem.isdigit()):
+            # A bare number ("38.5", "10 hours") measures the story; it names no subject.
+            if stem in _ASKING_WORDS or stem in cue_terms or len(stem) < 2 or stem.isdigit():
                 continue
             found[stem] = max(found.get(stem, 0.0), specificity(word))
     return found

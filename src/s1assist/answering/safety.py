@@ -160,6 +160,7 @@ _SAID_FROM_SELF = frozenset({RedFlag.FEVER, RedFlag.CANCER_HISTORY, RedFlag.MAJO
 _FINE_AFTER = _rx(
     r"^\W*(?:'s|is|are|feels?|seems?|has been)?\s*(?:fine|normal|ok|okay|good|unchanged)\b"
 )
+_BREAK = re.compile(r"[?!;,]|\.(?!\d)")
 _FIRST_PERSON = _rx(r"\b(?:i|i'?m|i'?ve|i'?d|me|my|myself)\b")
 # Signs whose rule is read in the clause that matched: a denial there cancels it.
 _DENIABLE = frozenset({RedFlag.FEVER, RedFlag.PROGRESSIVE_WEAKNESS, RedFlag.SADDLE_NUMBNESS})
@@ -172,18 +173,21 @@ class SafetyCheck:
     """Empty when no flag is raised."""
     topics: tuple[str, ...] = ()
     """What to look up in the sources about the signs, one per distinct meaning."""
+    spans: tuple[tuple[int, int], ...] = ()
+    """Where in the text the signs are described: (start, end) of each raising match."""
 
 
 def check(text: str) -> SafetyCheck:
     """The red flags `text` describes, and the notice that must lead the answer."""
     if not _FIRST_PERSON.search(text):
         return SafetyCheck((), "")
-    found = [rule for rule in _RULES if _raises(rule, text)]
-    if not found:
+    raised = [(rule, found) for rule in _RULES if (found := _raising(rule, text))]
+    if not raised:
         return SafetyCheck((), "")
+    rules_found = [rule for rule, _ in raised]
     # One clause per meaning: bladder loss and saddle numbness share cauda equina's.
     meanings: dict[str, list[_Rule]] = {}
-    for rule in found:
+    for rule in rules_found:
         meanings.setdefault(rule.meaning, []).append(rule)
     clauses = [
         f"{_joined([r.sign for r in rules])} {meaning}." for meaning, rules in meanings.items()
@@ -191,11 +195,28 @@ def check(text: str) -> SafetyCheck:
     warnings = " ".join(clause[0].upper() + clause[1:] for clause in clauses)
     notice = f"URGENT: {warnings} Seek urgent medical care now (emergency services if severe)."
     topics = tuple(rules[0].topic for rules in meanings.values())
-    return SafetyCheck(tuple(rule.flag for rule in found), notice, topics)
+    spans = tuple(sorted({span for _, rule_spans in raised for span in rule_spans}))
+    return SafetyCheck(tuple(rule.flag for rule in rules_found), notice, topics, spans)
 
 
-def _raises(rule: _Rule, text: str) -> bool:
-    """True when some match of the rule is neither denied nor, for a deniable sign, past."""
+def without_signs(text: str, safety: SafetyCheck) -> str:
+    """`text` without the words that describe its warning signs, which the urgent notice
+    answers: what else the person asks ("Will an injection help?") is read with the rest of
+    the story. The text unchanged when nothing else is left."""
+    kept, last = [], 0
+    for start, end in safety.spans:
+        kept.append(text[last:start])
+        last = max(last, end)
+    kept.append(text[last:])
+    rest = re.sub(r"\s+([.,;?!])", r"\1", " ".join(part.strip(" ,;") for part in kept))
+    rest = re.sub(r"^[\s.,;!?]+|\s+", " ", rest).strip()
+    return rest if re.search(r"[A-Za-z]{3}", rest) else text
+
+
+def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
+    """The spans of the rule's matches that are neither denied nor, for a deniable sign,
+    past; the rule raises its flag when there is one."""
+    spans = []
     for match in rule.pattern.finditer(text):
         left, right = _clause_bounds(text, match.start(), match.end())
         if _DENIED_BEFORE.search(text[left : match.start()]) or _FINE_AFTER.match(
@@ -208,14 +229,16 @@ def _raises(rule: _Rule, text: str) -> bool:
             continue
         if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
             continue
-        return True
-    return False
+        spans.append(match.span())
+    return spans
 
 
 def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The clause around a match: from the previous to the next sentence or clause break."""
-    left = max(text.rfind(mark, 0, start) for mark in ".?!;,") + 1
-    right = min((i for i in (text.find(m, end) for m in ".?!;,") if i >= 0), default=len(text))
+    """The clause around a match: from the previous to the next sentence or clause break (a
+    decimal point, as in "38.5", breaks nothing)."""
+    breaks = [m.start() for m in _BREAK.finditer(text)]
+    left = max((i for i in breaks if i < start), default=-1) + 1
+    right = min((i for i in breaks if i >= end), default=len(text))
     return left, right
 
 
