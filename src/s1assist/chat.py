@@ -11,7 +11,7 @@ from s1assist.answering import Question, Reading, Sections, analyze, answer, com
 from s1assist.answering.compose import Composition
 from s1assist.answering.followup import carried_aspects, rewrite
 from s1assist.answering.question import with_subject
-from s1assist.answering.safety import NOTICE, check, without_signs
+from s1assist.answering.safety import NOTICE, SafetyCheck, check, without_signs
 from s1assist.config import RetrievalMode, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
@@ -138,7 +138,7 @@ class Assistant:
             thanks = question.strip().lower().startswith(("thank", "cheers"))
             reply = _THANKS if thanks else _GREETING
             return Answer(question, question, reply, False, 1.0, NOTICE)
-        asked, query = self.read_question(question, history)
+        asked, query = self.read_question(question, history, safety)
         main = self.compose(asked, query)
         warning = None
         if safety.topics:
@@ -152,13 +152,15 @@ class Assistant:
             result = replace(result, answer=f"{safety.urgent_notice}\n\n{result.answer}")
         return result
 
-    def read_question(self, question: str, history: list[str]) -> tuple[Question, str]:
+    def read_question(
+        self, question: str, history: list[str], safety: SafetyCheck | None = None
+    ) -> tuple[Question, str]:
         """The question analysed, and the search query: a follow-up carries the earlier
         topic, and everyday words bring the corpus's terms along. A warning sign the person
         describes is left out of the reading: the urgent notice and what the sources say
         about that sign answer it, and what else they ask is read without it."""
         idf = self.retriever.index.lexical.idf
-        safety = check(question)
+        safety = check(question) if safety is None else safety
         text = without_signs(question, safety) if safety.flags else question
         asked = replace(analyze(text), text=question)
         rewritten = rewrite(text, history, idf)

@@ -96,12 +96,9 @@ def signals(
     )
     known = sum(w for t, w in subject.items() if idf(t) is not None)
     total = sum(subject.values())
-    terms = question.aspect_terms
+    # Which sentences address the asked aspect, in their words or heading (all of them when
+    # the question asks none).
     bears = ~scored.features[:, column("aspect_missing")].astype(bool)
-    aspect = 1.0
-    if terms:
-        columns = [column("aspect_in_sentence"), column("aspect_in_heading")]
-        aspect = float(scored.features[np.ix_(order, columns)].max())
     return (
         float(scored.scores[order[0]]),
         float(np.max(scored.ask_similarity[quotable])),
@@ -109,8 +106,8 @@ def signals(
         known / total if total else 1.0,
         max((w for t, w in subject.items() if idf(t) is None), default=0.0),
         other_entity(question.ask, pool),
-        aspect,
-        subject_with_aspect(subject, pool, scored, quotable, bool(terms)),
+        float(bears[order].any()),
+        subject_with_aspect(subject, [pool[i] for i in quotable if bears[i]]),
         body_part_missing(question.ask, " ".join(pool[i].text for i in quotable)),
         # A heading that asks the question ("Will SI joint injection help sciatica?") and a
         # passage close to it as a whole are evidence apart from any one sentence.
@@ -138,26 +135,16 @@ def body_part_missing(ask: str, evidence: str) -> float:
     )
 
 
-def subject_with_aspect(
-    subject: dict[str, float],
-    pool: Sequence[Candidate],
-    scored: Scored,
-    quotable: Sequence[int],
-    has_aspect: bool,
-) -> float:
-    """The most of the subject that one sentence (with its heading and title) names while
-    addressing the asked aspect: "facet joint" and "treatment" each appear somewhere, but
-    no sentence treats the facet joint."""
+def subject_with_aspect(subject: dict[str, float], on_aspect: Sequence[Candidate]) -> float:
+    """The most of the subject that one sentence addressing the asked aspect names, with its
+    heading and title: "facet joint" and "treatment" each appear somewhere, but no sentence
+    treats the facet joint."""
     if not subject:
         return 1.0
-    columns = [column("aspect_in_sentence"), column("aspect_in_heading")]
-    best = 0.0
-    for i in quotable:
-        if has_aspect and not scored.features[i, columns].max():
-            continue
-        c = pool[i]
-        best = max(best, coverage(subject, f"{c.chunk.title} {c.chunk.section} {c.text}"))
-    return best
+    return max(
+        (coverage(subject, f"{c.chunk.title} {c.chunk.section} {c.text}") for c in on_aspect),
+        default=0.0,
+    )
 
 
 def other_entity(ask: str, pool: Sequence[Candidate]) -> float:
