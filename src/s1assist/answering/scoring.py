@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ from s1assist.answering.question import Question
 from s1assist.aspects import aspect_match, has_duration, stems
 from s1assist.fitted import Linear
 from s1assist.lexical import tokenize
+from s1assist.lexicon import expand
 
 Vectors = npt.NDArray[np.float32]
 Encode = Callable[[Sequence[str]], Vectors]
@@ -73,13 +75,20 @@ def term_weights(text: str, idf: IdfLookup) -> dict[str, float]:
     return weights
 
 
-def coverage(weights: dict[str, float], text: str) -> float:
-    """Share of the idf weight of `weights`' terms that `text` uses."""
+def coverage(weights: dict[str, float], text: str, *, other_names: bool = False) -> float:
+    """Share of the idf weight of `weights`' terms that `text` uses, itself or by another
+    name for the same thing ("SI joint" for "sacroiliac joint")."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    present = stems(text)
+    present = said(text) if other_names else stems(text)
     return sum(w for t, w in weights.items() if t in present) / total
+
+
+@lru_cache(maxsize=65_536)
+def said(text: str) -> frozenset[str]:
+    """The stemmed terms of `text` and of the lexicon's other names for what it mentions."""
+    return stems(expand(text))
 
 
 def featurize(
@@ -114,7 +123,7 @@ def featurize(
                 heading_similarity[heading],
                 coverage(ask_weights, c.text),
                 coverage(ask_weights, f"{heading} {c.text}"),
-                coverage(subject_weights, f"{c.chunk.title} {heading} {c.text}"),
+                coverage(subject_weights, f"{c.chunk.title} {heading} {c.text}", other_names=True),
                 in_sentence := aspect_match(c.text, aspect_terms),
                 in_heading := aspect_match(heading, aspect_terms),
                 float(bool(aspect_terms) and not (in_sentence or in_heading)),
