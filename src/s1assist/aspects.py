@@ -106,7 +106,9 @@ _CUES: dict[Aspect, _Cues] = {
         r"\bdermatome\b|\bwhat does\b(?=(?: the)? [\w -]+ do\b)|"  # the words between name it
         r"\b(?:nerves?|roots?|muscles?) (?:helps?|lets?|allows?|enables?)\b",
         "innervate innervates innervating supplies supply controls control distributed "
-        "located plexus muscles formation function",
+        "located plexus muscles formation function "
+        # what a joint does: it carries and steadies rather than innervates
+        "between connects transfer transfers stability supports weight-bearing",
     ),
     Aspect.COMPARISON: _Cues(
         r"\bsame as\b|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bcompar\w*|\brelated to\b",

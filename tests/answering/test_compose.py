@@ -236,3 +236,11 @@ def test_a_fever_report_gets_the_notice_and_an_answer_to_what_else_it_asks(
     assert not answer.abstained
     assert "nsaids" in cited_text(answer)
     assert_grounded(answer, built_index)
+
+
+def test_what_a_joint_does_is_answered_with_what_it_carries(assistant: Assistant) -> None:
+    # A joint transfers load and steadies the spine; it does not innervate or supply.
+    answer = assistant.answer("What does the SI joint do?", [])
+    lead = " ".join(s.text.lower() for s in answer.sentences[:2])
+    assert "transfer" in lead
+    assert "treatment" not in answer.sentences[0].text.lower()
