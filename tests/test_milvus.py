@@ -290,6 +290,35 @@ def test_a_killed_build_leaves_the_previous_index_searchable(
     disconnect(client, own.milvus)
 
 
+def test_a_generation_left_unreadable_is_written_afresh(
+    settings: Settings, encoder: Encoder, corpus_dir: Path, tmp_path: Path
+) -> None:
+    """A build killed while Milvus Lite wrote an index file leaves that file cut short in the
+    generation the alias does not point at; the next build must not stop on it."""
+    own = milvus_settings(settings, str(tmp_path / "milvus.db"))
+    corpus = _corpus_copy(corpus_dir, tmp_path)
+    first = load_corpus(corpus, settings.corpus.max_file_bytes).documents
+    client = connect(own.milvus)
+    build_milvus(first, encoder, own, client=client)
+    build_milvus(first, encoder, own, client=client)
+    idle = str(client.describe_alias(own.milvus.collection)["collection_name"])
+    idle = idle[:-1] + ("a" if idle.endswith("b") else "b")
+    disconnect(client, own.milvus)
+    cut = list((tmp_path / "milvus.db" / "collections" / idle).rglob("*.idx"))
+    assert cut, "Milvus Lite keeps no index file where this test expects one"
+    for path in cut:
+        path.write_bytes(b"")
+    changed = corpus / "s1-nerve-damage-repair.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + NEW_TEXT, encoding="utf-8")
+    second = load_corpus(corpus, settings.corpus.max_file_bytes).documents
+    client = connect(own.milvus)
+    report = build_milvus(second, encoder, own, client=client)
+    assert report.folder == Path(idle)
+    retriever = MilvusRetriever(open_milvus_index(own, client), encoder, own.retrieval)
+    assert "Quokka" in retriever.search("zebra-stripe stretching quokka", k=1)[0].chunk.text
+    disconnect(client, own.milvus)
+
+
 @pytest.mark.slow
 def test_the_cli_indexes_into_milvus_and_searches_it(
     milvus_server: MilvusLiteServer,

@@ -4,12 +4,14 @@ The build brings the generation the alias does not point at up to this corpus: p
 removed or changed documents are deleted, those of new or changed documents upserted
 (vectors reused from either generation by chunk id, so only new text is embedded), then the
 alias moves. A build killed half-way leaves the alias on the previous, complete generation;
-the next build finds the half-written one marked incomplete and writes it afresh.
+the next build finds the half-written one marked incomplete, or unreadable where the kill cut
+one of Milvus Lite's files short, and writes it afresh.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -43,6 +45,8 @@ from s1assist.index.milvus.store import MANIFEST_KEY, document_hashes, read_mani
 from s1assist.index.records import document_to_json
 from s1assist.lexical import tokenize
 from s1assist.types import Chunk, Document
+
+_log = logging.getLogger(__name__)
 
 _WRITE_BATCH = 256
 _READ_BATCH = 512
@@ -150,7 +154,7 @@ def _prepare(
 ) -> dict[str, str]:
     """Make `target` ready to be written; the documents it already holds, by content hash.
     It is marked incomplete first, so a build killed from here on is never published."""
-    found = read_manifest(client, target, settings.milvus.replicas)
+    found = _readable_manifest(client, target, settings.milvus.replicas)
     if rebuild or found is None or not found[1] or not _same_shape(found[0], manifest):
         drop_generation(client, target)
         create_generation(
@@ -164,6 +168,18 @@ def _prepare(
         return {}
     _write_manifest(client, target, found[0], complete=False)
     return document_hashes(client, target)
+
+
+def _readable_manifest(client: Any, target: Names, replicas: int) -> tuple[Manifest, bool] | None:
+    """The target generation's manifest, or None when it cannot be loaded: the alias never
+    points at it, so a generation a killed build left unreadable is only written afresh."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        return read_manifest(client, target, replicas)
+    except MilvusException as exc:
+        _log.warning("Milvus %s cannot be loaded (%s); writing it afresh", target.passages, exc)
+        return None
 
 
 def _same_vectors(client: Any, names: Names, manifest: Manifest, replicas: int) -> bool:
