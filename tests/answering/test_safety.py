@@ -32,6 +32,12 @@ SHOULD_FLAG = [
     ("I've gone numb down there since my back went", RedFlag.SADDLE_NUMBNESS),
     ("I wet myself this morning and my sciatica is bad", RedFlag.BLADDER_BOWEL),
     ("My legs gave way on the stairs today", RedFlag.BILATERAL_WEAKNESS),
+    # Any tense of "getting weaker", and a vehicle as the subject of the accident.
+    ("My calf got weaker over the weekend and now it's worse again", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My foot feels weaker and weaker since Monday", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My ankle grows weaker each morning", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("A van struck me on my bike on Friday and my back is sore", RedFlag.MAJOR_TRAUMA),
+    ("I was knocked over by a motorbike and now my leg tingles", RedFlag.MAJOR_TRAUMA),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -57,6 +63,10 @@ SHOULD_NOT_FLAG = [
     "I've never had cancer and I'm not feverish",
     "I dropped my phone on my foot",
     "I had a high temperature last week with the flu but it's gone now",
+    "I have no symptoms myself; why does worsening weakness change the plan for surgery?",
+    "I'm asking for a patient: does loss of bladder control mean cauda equina?",
+    "My physio says my weak calf is getting stronger each week",
+    "I saw a car hit a cyclist yesterday; can that injure the S1 root?",
 ]
 
 

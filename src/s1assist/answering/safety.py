@@ -1,7 +1,8 @@
 """Red flags in the user's own words, by rule, independent of what retrieval finds.
 
 A flag needs the person to be describing themselves (I, my, me) or a present complaint;
-"Does S1 damage affect bladder control?" asks about knowledge and raises nothing. The rules
+"Does S1 damage affect bladder control?" asks about knowledge and raises nothing, and so does
+a question from someone who says the signs are not theirs ("no symptoms myself"). The rules
 know everyday wording ("wet myself", "numb down there", "a temperature of 38.5"), and a
 denial ("no fever", "my temperature is normal") or a past, resolved sign raises nothing.
 """
@@ -99,7 +100,9 @@ _RULES: tuple[_Rule, ...] = (
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
             r"progress\w*|more and more|increasing)|"
-            r"(?:getting|growing|becoming|more and more|increasingly|progressively) weaker|"
+            r"(?:get(?:s|ting)?|got|grow(?:s|ing)?|becom(?:es|ing)|more and more|increasingly|"
+            r"progressively) weaker|weaker (?:and weaker|by the (?:day|hour|week)|day by day|"
+            r"(?:every|each) (?:day|week|morning))|"
             r"(?:worsening|progressive|increasing) (?:weakness|foot drop)"
         ),
         "weakness or foot drop that is getting worse",
@@ -135,8 +138,10 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"\b(?:i|i'?ve)\s+(?:fell|fallen|came off|was thrown|was hit|crashed|had a (?:bad )?"
             r"fall)|\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
-            r"collision)|\bfell (?:off|from|down)\b|\bhit by a (?:car|vehicle|truck)|"
-            r"\bcame off my|\ba (?:bad|big|hard|heavy) fall\b"
+            r"collision)|\bfell (?:off|from|down)\b|\b(?:hit|knocked (?:down|over|off)) by an? "
+            r"(?:car|van|bus|lorry|vehicle|truck|motorbike|motorcycle)|\b(?:a|the) (?:car|van|"
+            r"bus|lorry|vehicle|truck|motorbike|motorcycle) (?:hit|struck|ran over|knocked)\b"
+            r"[^.?!]{0,12}\bme\b|\bcame off my|\ba (?:bad|big|hard|heavy) fall\b"
         ),
         "back pain after a major fall or accident",
         "needs urgent assessment for a fracture or nerve injury",
@@ -161,6 +166,12 @@ _FINE_AFTER = _rx(
     r"^\W*(?:'s|is|are|feels?|seems?|has been)?\s*(?:fine|normal|ok|okay|good|unchanged)\b"
 )
 _BREAK = re.compile(r"[?!;,]|\.(?!\d)")
+# The person says the signs are not theirs: a student's or a clinician's question.
+_NOT_MINE = _rx(
+    r"\b(?:no|without|don'?t have any|do not have any|haven'?t (?:got|had) any) symptoms"
+    r"(?: (?:myself|of my own))?\b|\b(?:asking|wondering) for (?:a|my) (?:patient|client|"
+    r"exam|essay|class|course)\b"
+)
 _FIRST_PERSON = _rx(r"\b(?:i|i'?m|i'?ve|i'?d|me|my|myself)\b")
 # Signs whose rule is read in the clause that matched: a denial there cancels it.
 _DENIABLE = frozenset({RedFlag.FEVER, RedFlag.PROGRESSIVE_WEAKNESS, RedFlag.SADDLE_NUMBNESS})
@@ -179,7 +190,7 @@ class SafetyCheck:
 
 def check(text: str) -> SafetyCheck:
     """The red flags `text` describes, and the notice that must lead the answer."""
-    if not _FIRST_PERSON.search(text):
+    if not _FIRST_PERSON.search(text) or _NOT_MINE.search(text):
         return SafetyCheck((), "")
     raised = [(rule, found) for rule in _RULES if (found := _raising(rule, text))]
     if not raised:
