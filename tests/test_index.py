@@ -267,7 +267,14 @@ def test_tokenizer_drops_stop_words_and_stems() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["vectors.npy", "dense.faiss", "chunks.jsonl", "documents.jsonl", "bm25/vocab.index.json"],
+    [
+        "vectors.npy",
+        "dense.faiss",
+        "chunks.jsonl",
+        "documents.jsonl",
+        "bm25/vocab.index.json",
+        "sentences/vectors.npy",
+    ],
 )
 def test_truncated_file_is_corrupt_naming_the_file(
     name: str, index_copy: Path, settings: Settings
@@ -280,7 +287,9 @@ def test_truncated_file_is_corrupt_naming_the_file(
     assert str(path) in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "bm25/data.csc.index.npy"])
+@pytest.mark.parametrize(
+    "name", ["vectors.npy", "chunks.jsonl", "bm25/data.csc.index.npy", "sentences/texts.npy"]
+)
 def test_flipped_byte_is_caught_by_the_checksum(
     name: str, index_copy: Path, settings: Settings
 ) -> None:
@@ -433,7 +442,15 @@ def test_incremental_rebuild_embeds_only_the_changed_passage(
         embedded.extend(texts)
         return real_encode(texts, **kwargs)
 
+    sentences: list[str] = []
+    real_sentences = encoder.encode_sentences
+
+    def sentence_spy(texts):
+        sentences.extend(texts)
+        return real_sentences(texts)
+
     monkeypatch.setattr(encoder, "encode_passages", spy)
+    monkeypatch.setattr(encoder, "encode_sentences", sentence_spy)
     report = build_index(documents, encoder, settings, index_copy)
     monkeypatch.undo()
 
@@ -446,6 +463,13 @@ def test_incremental_rebuild_embeds_only_the_changed_passage(
     assert new[0].doc_id == CHANGED_DOC
     assert new[0].text.endswith("autonomic fibres 4.")
     assert embedded == [new[0].search_text]
+    # Of the sentences, only the edited one is embedded again; the rest are the last build's.
+    assert [s for s in sentences if "autonomic" in s] == [sentences[0]]
+    assert report.sentences_encoded == len(sentences) == 1
+    assert after.sentences is not None and before.sentences is not None
+    assert after.sentences(sentences[0]) is not None
+    kept = before.sentences(new[0].section)
+    assert kept is not None and np.array_equal(after.sentences(new[0].section), kept)
     for i, chunk in enumerate(after.chunks):
         if chunk.chunk_id in old_vectors:
             assert np.array_equal(after.vectors[i], old_vectors[chunk.chunk_id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from s1assist.onnx_encoder import OnnxEncoder
 
 Vectors = npt.NDArray[np.float32]
+Lookup = Callable[[str], Vectors | None]
+"""A text's vector embedded earlier (by an index build), or None."""
 _TEXT_CACHE_SIZE = 200_000
 
 
@@ -64,6 +66,8 @@ class Encoder:
         # Each exported-graph runtime by role, None where it does not apply; made on first
         # use, and only once made: a failed export fails every call.
         self._runtimes: dict[str, OnnxEncoder | None] = {}
+        # Sentence vectors an index build embedded on this same runtime; see `know`.
+        self._known: Lookup | None = None
         # Decided up front: beside OpenVINO, ONNX Runtime stops spinning when a call returns.
         self._bulk_wanted = self.use_bf16 and openvino_installed()
 
@@ -111,6 +115,26 @@ class Encoder:
         bulk = self.bulk()
         return bulk.encode(list(texts)) if bulk is not None else self.encode(texts)
 
+    @property
+    def sentence_runtime(self) -> str:
+        """What `encode_sentences` runs on, told without loading it; an index build records
+        it beside the sentence vectors it makes. Runtimes differ in the last digits (bf16 in
+        the third), so vectors of another one are not taken for this one's."""
+        if not self._onnx_usable():
+            kind = "torch-fp32"
+        else:
+            kind = "openvino-bf16" if self._bulk_wanted else "onnxruntime-fp32"
+        return f"{kind}-max{self._max_tokens()}"
+
+    def know(self, lookup: Lookup, runtime: str) -> bool:
+        """Take sentence vectors embedded earlier on `runtime` (an index build's) instead of
+        running the model for those texts in `encode_cached`; refused (False) when they were
+        made on another runtime than this encoder's sentences, which would change answers."""
+        if runtime != self.sentence_runtime:
+            return False
+        self._known = lookup
+        return True
+
     def bulk(self) -> OnnxEncoder | None:
         """The bf16 OpenVINO encoder for builds and answer sentences, on CPUs with native
         bf16 and with OpenVINO installed; None otherwise. Packed, so deterministic per text."""
@@ -153,12 +177,12 @@ class Encoder:
     def _threads(self) -> int:
         return self.settings.query_threads or os.cpu_count() or 1
 
-    def _graph(self, form: GraphForm) -> tuple[Path, Path] | None:
-        """The exported graph in `form` and the model folder, exporting on first use; None
-        for torch."""
+    def _onnx_usable(self) -> bool:
+        """Whether this model runs on the exported graphs; False for torch, and an error
+        when the settings ask for ONNX and it cannot."""
         backend = self.settings.backend
         if backend is EncoderBackend.TORCH:
-            return None
+            return False
         from s1assist import onnx_encoder
 
         model_dir = Path(resolve_model_path(self.model_name))
@@ -167,13 +191,29 @@ class Encoder:
             import onnxruntime  # noqa: F401
         except ImportError:
             usable = False
-        if not usable:
-            if backend is EncoderBackend.ONNX:
-                raise ConfigError(
-                    f"model {self.model_name!r} cannot run on ONNX Runtime (needs onnxruntime and "
-                    "a local transformer + mean pooling + normalize model); use backend=torch"
-                )
+        if not usable and backend is EncoderBackend.ONNX:
+            raise ConfigError(
+                f"model {self.model_name!r} cannot run on ONNX Runtime (needs onnxruntime and "
+                "a local transformer + mean pooling + normalize model); use backend=torch"
+            )
+        return usable
+
+    def _max_tokens(self) -> int:
+        """Tokens read per text: the settings' limit, or the model's own when lower."""
+        from s1assist import onnx_encoder
+
+        own = onnx_encoder.max_tokens(Path(resolve_model_path(self.model_name)))
+        limit = self.settings.max_seq_length
+        return min(limit, own) if own else limit
+
+    def _graph(self, form: GraphForm) -> tuple[Path, Path] | None:
+        """The exported graph in `form` and the model folder, exporting on first use; None
+        for torch."""
+        if not self._onnx_usable():
             return None
+        from s1assist import onnx_encoder
+
+        model_dir = Path(resolve_model_path(self.model_name))
         graph = onnx_encoder.cache_path(model_dir, self.settings.onnx_cache, form)
         if not graph.is_file():
             exporters = {
@@ -223,13 +263,32 @@ class Encoder:
 
     def encode_cached(self, texts: Sequence[str]) -> Vectors:
         """Like `encode_sentences`, remembering each text's vector: answer sentences recur
-        across questions, so a warm assistant rarely runs the model for them."""
+        across questions, so a warm assistant rarely runs the model for them. Texts the
+        index embedded (see `know`) are looked up, not embedded again."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
+        if missing and self._known is not None:
+            missing = self._recall(missing, self._known)
         if missing:
             _remember(self._text_cache, missing, self.encode_sentences(missing))
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._text_cache[t] for t in texts])
+
+    def _recall(self, texts: list[str], lookup: Lookup) -> list[str]:
+        """Remember the vectors `lookup` has of `texts`; the texts it has none for."""
+        found: list[str] = []
+        vectors: list[Vectors] = []
+        unknown: list[str] = []
+        for text in texts:
+            vector = lookup(text)
+            if vector is None:
+                unknown.append(text)
+            else:
+                found.append(text)
+                vectors.append(vector)
+        if found:
+            _remember(self._text_cache, found, np.array(vectors, dtype=np.float32))
+        return unknown
 
     def forget_queries(self) -> None:
         """Drop the remembered query vectors (a benchmark times the model, not the cache)."""

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from s1assist.chunking import chunk_documents
 from s1assist.config import Settings
-from s1assist.embedding import Encoder
+from s1assist.embedding import Encoder, Lookup, Vectors
 from s1assist.errors import SearchIndexError
 from s1assist.index.dense import build_dense, dense_kind, save_dense
 from s1assist.index.manifest import (
@@ -26,6 +26,7 @@ from s1assist.index.manifest import (
     verify_files,
 )
 from s1assist.index.records import chunk_to_json, document_to_json, read_jsonl, write_jsonl
+from s1assist.index.sentences import embed_sentences, save_sentences, texts_to_embed
 from s1assist.index.store import (
     BM25,
     BUILDS,
@@ -55,6 +56,15 @@ class BuildReport:
     """Model tokens of the passages embedded by this build."""
     seconds: float
     encode_seconds: float
+    """Embedding the passages (the sentences' time is in `seconds` only)."""
+    sentences: int = 0
+    """Sentences and headings whose vectors the build holds for answers."""
+    sentences_encoded: int = 0
+    """Of those, embedded by this build (the rest came from the previous one)."""
+
+
+def _unknown(text: str) -> Vectors | None:
+    return None
 
 
 def build_index(
@@ -73,7 +83,7 @@ def build_index(
     builds.mkdir(parents=True, exist_ok=True)
     with build_lock(root):
         prune_leftovers(root)
-        previous = {} if rebuild else _previous_vectors(root, settings)
+        previous, known = ({}, _unknown) if rebuild else _previous(root, settings, encoder)
         staging = builds / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         staging.mkdir()
         chunks = chunk_documents(documents, settings.chunking)
@@ -82,6 +92,9 @@ def build_index(
         encode_started = time.perf_counter()
         vectors, reused = _vectors(chunks, previous, encoder, progress)
         encode_seconds = time.perf_counter() - encode_started
+        texts = texts_to_embed(chunks)
+        sentence_vectors, sentences_encoded = embed_sentences(texts, encoder, known, progress)
+        save_sentences(staging, texts, sentence_vectors)
         _write(staging, documents, chunks, vectors, settings, encoder)
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + staging.name[-12:]
         final = builds / name
@@ -101,18 +114,26 @@ def build_index(
         tokens=tokens,
         seconds=time.perf_counter() - started,
         encode_seconds=encode_seconds,
+        sentences=len(texts),
+        sentences_encoded=sentences_encoded,
     )
 
 
-def _previous_vectors(root: Path, settings: Settings) -> dict[str, npt.NDArray[np.float32]]:
-    """Vectors of the live build by chunk id, when it was made with the same model; from a
-    damaged build, those of its passages and vectors when both files are intact (the FAISS
-    and BM25 files are rebuilt from them anyway)."""
+def _previous(
+    root: Path, settings: Settings, encoder: Encoder
+) -> tuple[dict[str, npt.NDArray[np.float32]], Lookup]:
+    """Vectors of the live build by chunk id, when it was made with the same model, and its
+    sentence vectors when made on this encoder's runtime; from a damaged build, those of its
+    passages and vectors when both files are intact (the FAISS and BM25 files are rebuilt
+    from them anyway), and no sentences."""
     try:
         old = load_index(root, settings)
     except SearchIndexError:
-        return _salvaged_vectors(root, settings)
-    return {chunk.chunk_id: old.vectors[i] for i, chunk in enumerate(old.chunks)}
+        return _salvaged_vectors(root, settings), _unknown
+    passages = {chunk.chunk_id: old.vectors[i] for i, chunk in enumerate(old.chunks)}
+    if old.sentences is None or old.sentences.runtime != encoder.sentence_runtime:
+        return passages, _unknown
+    return passages, old.sentences
 
 
 def _salvaged_vectors(root: Path, settings: Settings) -> dict[str, npt.NDArray[np.float32]]:
@@ -191,6 +212,7 @@ def _write(
         counts={"documents": len(documents), "chunks": len(chunks)},
         files=file_entries(folder),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        sentence_runtime=encoder.sentence_runtime,
     )
     (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     for path in folder.rglob("*"):

@@ -11,7 +11,10 @@ from typing import Any
 
 from s1assist.errors import IndexCorruptError, IndexMismatchError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The folder index's layout; 2 added the answer sentences' vectors (sentences/)."""
+MILVUS_FORMAT_VERSION = 1
+"""The Milvus collections' layout, which the folder's version 2 left as it was."""
 MANIFEST = "manifest.json"
 
 
@@ -36,6 +39,8 @@ class Manifest:
     counts: dict[str, int]
     files: dict[str, FileEntry] = field(default_factory=dict)
     created_at: str = ""
+    sentence_runtime: str = ""
+    """What embedded the sentence vectors (`Encoder.sentence_runtime`); empty without them."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

@@ -27,6 +27,7 @@ from s1assist.errors import (
 from s1assist.index.dense import dense_kind, load_dense
 from s1assist.index.manifest import Manifest, verify_files
 from s1assist.index.records import chunk_from_json, document_from_json, read_jsonl
+from s1assist.index.sentences import SentenceVectors
 from s1assist.lexical import LexicalIndex
 from s1assist.types import Chunk, Document
 
@@ -86,6 +87,8 @@ class LoadedIndex:
     dense: Any
     lexical: LexicalIndex
     vectors: npt.NDArray[np.float32] = field(repr=False)
+    sentences: SentenceVectors | None = field(default=None, repr=False)
+    """The answer sentences' vectors the build embedded (None on Milvus)."""
 
 
 def load_index(root: Path, settings: Settings, *, verify: bool = True) -> LoadedIndex:
@@ -112,6 +115,10 @@ def load_index(root: Path, settings: Settings, *, verify: bool = True) -> Loaded
         vectors = np.load(folder / VECTORS, mmap_mode="r").view(np.ndarray)  # see lexical.py
         dense = load_dense(folder / DENSE)
         lexical = LexicalIndex.load(folder / BM25, mmap=True)
+        sentences = SentenceVectors(folder, manifest.sentence_runtime, vectors.shape[1])
+    except IndexCorruptError:
+        _note_load_failure(root)
+        raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         _note_load_failure(root)
         raise IndexCorruptError(
@@ -128,7 +135,7 @@ def load_index(root: Path, settings: Settings, *, verify: bool = True) -> Loaded
         raise IndexMismatchError(
             f"{folder}: vectors of dimension {dense.d}, manifest says {manifest.dimension}"
         )
-    return LoadedIndex(folder, manifest, chunks, documents, dense, lexical, vectors)
+    return LoadedIndex(folder, manifest, chunks, documents, dense, lexical, vectors, sentences)
 
 
 def _note_load_failure(root: Path) -> None:

@@ -29,7 +29,7 @@ from s1assist.embedding import Encoder
 from s1assist.errors import SearchIndexError
 from s1assist.index.build import BuildReport
 from s1assist.index.dense import FLAT, dense_kind
-from s1assist.index.manifest import FORMAT_VERSION, Manifest
+from s1assist.index.manifest import MILVUS_FORMAT_VERSION, Manifest
 from s1assist.index.milvus.schema import (
     DUMMY_DIM,
     MAX_VARCHAR,
@@ -115,7 +115,7 @@ def _manifest(
     documents: Sequence[Document], chunks: Sequence[Chunk], settings: Settings, dimension: int
 ) -> Manifest:
     return Manifest(
-        format_version=FORMAT_VERSION,
+        format_version=MILVUS_FORMAT_VERSION,
         model=settings.model.name,
         dimension=dimension,
         normalized=True,

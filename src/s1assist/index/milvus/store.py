@@ -13,7 +13,7 @@ import numpy as np
 
 from s1assist.config import Settings
 from s1assist.errors import IndexCorruptError, IndexMismatchError
-from s1assist.index.manifest import FORMAT_VERSION, Manifest
+from s1assist.index.manifest import MILVUS_FORMAT_VERSION, Manifest
 from s1assist.index.milvus.schema import (
     PASSAGE_FIELDS,
     Names,
@@ -41,11 +41,11 @@ def read_manifest(client: Any, names: Names, replicas: int) -> tuple[Manifest, b
         return None
     raw: dict[str, Any] = json.loads(rows[0]["payload"])
     complete = bool(raw.pop("complete", False))
-    if raw.get("format_version") != FORMAT_VERSION:
+    if raw.get("format_version") != MILVUS_FORMAT_VERSION:
         raise IndexMismatchError(
             f"Milvus collection {names.passages}: index format version "
-            f"{raw.get('format_version')}, this s1assist reads {FORMAT_VERSION}; rebuild with "
-            "`s1assist index --backend milvus --rebuild`"
+            f"{raw.get('format_version')}, this s1assist reads {MILVUS_FORMAT_VERSION}; "
+            "rebuild with `s1assist index --backend milvus --rebuild`"
         )
     return Manifest(**{**raw, "files": {}}), complete
 
