@@ -1,6 +1,6 @@
-"""The answer sentences' vectors the build embeds: they are the vectors the model gives,
-and a table made on another runtime or in an older format is not used. Real model, real
-index."""
+"""The answer sentences' vectors the build embeds: they are the vectors the model gives, an
+answer looks them up instead of running the model, and a table made on another runtime or
+in an older format is not used. Real model, real index."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from s1assist.answering import gather
+from s1assist.chat import Assistant
 from s1assist.config import EncoderBackend, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError
@@ -19,8 +20,14 @@ from s1assist.index import sentences as sentence_table
 from s1assist.index.manifest import MANIFEST
 from s1assist.index.sentences import SentenceVectors, save_sentences, texts_to_embed
 from s1assist.index.store import BUILDS, CURRENT
+from s1assist.retrieval import Retriever
 from s1assist.types import Hit
 
+QUESTIONS = (
+    "Can S1 impingement cause sciatica?",
+    "Does SI joint pain show on MRI?",
+    "How long does it take for L5-S1 to heal?",
+)
 # bf16 vectors of one text differ this much with the texts packed beside it (measured
 # 8e-4 at most per component, cosine above 0.99999): the tolerance of the whole design.
 TOLERANCE = 2e-3
@@ -31,6 +38,21 @@ def answer_texts(index: LoadedIndex) -> list[str]:
     and every heading."""
     pool = gather([Hit(c, 1, 0.0) for c in index.chunks], {}, frozenset(), extra_sections=0)
     return list(dict.fromkeys([*(c.text for c in pool), *(c.section for c in index.chunks)]))
+
+
+def fresh_assistant(settings: Settings, index: LoadedIndex) -> tuple[Assistant, list[str]]:
+    """An assistant on its own encoder (nothing cached yet), and the texts it embeds."""
+    encoder = Encoder(settings.model)
+    embedded: list[str] = []
+    real = encoder.encode_sentences
+
+    def spy(texts):
+        embedded.extend(texts)
+        return real(texts)
+
+    encoder.encode_sentences = spy
+    assistant = Assistant(settings, Retriever(index, encoder, settings.retrieval))
+    return assistant.load(warm=False), embedded
 
 
 def test_the_build_holds_the_vectors_the_model_gives_for_what_answers_read(
@@ -51,6 +73,27 @@ def test_the_build_holds_the_vectors_the_model_gives_for_what_answers_read(
     assert np.abs(stored - alone).max() < TOLERANCE
     assert float((stored * alone).sum(axis=1).min()) > 0.9999
     assert table("A sentence no passage has.") is None
+
+
+def test_an_answer_looks_up_the_builds_vectors_and_says_the_same(
+    settings: Settings, built_index: LoadedIndex
+) -> None:
+    table = built_index.sentences
+    assert table is not None
+    looking_up, embedded = fresh_assistant(settings, built_index)
+    embedding, embedded_all = fresh_assistant(settings, built_index)
+    embedding.encoder.know = lambda lookup, runtime: False
+    for question in QUESTIONS:
+        answer = looking_up.answer(question, [])
+        reference = embedding.answer(question, [])
+        assert answer.answer == reference.answer
+        assert [s.citations for s in answer.sentences] == [s.citations for s in reference.sentences]
+        assert answer.sentences
+        for ours, theirs in zip(answer.sentences, reference.sentences, strict=True):
+            assert abs(ours.support - theirs.support) < TOLERANCE
+    # Only what the build lacks ran through the model; without the table, everything did.
+    assert all(table(text) is None for text in embedded)
+    assert len(embedded) < len(set(embedded_all)) / 4
 
 
 def test_vectors_of_another_runtime_are_not_used(settings: Settings, built_index: LoadedIndex):
