@@ -57,9 +57,16 @@ def test_a_replica_over_milvus_answers_as_the_faiss_server(
         expected = answer_to_json(gated.answer(QUESTION, []))
 
         def known(found: list[dict[str, object]]) -> list[dict[str, object]]:
-            return [{k: v for k, v in c.items() if v is not None} for c in found]
+            return [
+                {k: v for k, v in c.items() if v is not None and k != "score"} for c in found
+            ]
 
         assert known(body["citations"]) == known(expected["citations"])
+        # The FAISS index reads the sentence vectors its build embedded in batches; the
+        # replica embeds them at ask time, and batch padding moves the fourth decimal.
+        assert [c["score"] for c in body["citations"]] == pytest.approx(
+            [c["score"] for c in expected["citations"]], abs=2e-3
+        )
         assert body["answer"] == expected["answer"]
         for citation in body["citations"]:
             document = http.get(f"/v1/documents/{citation['doc_id']}").json()
