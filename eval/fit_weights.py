@@ -27,7 +27,7 @@ import numpy as np
 
 from s1assist.answering import gather
 from s1assist.answering.abstention import FEATURES as COVERAGE_FEATURES
-from s1assist.answering.abstention import signals
+from s1assist.answering.abstention import gives_quantity, signals
 from s1assist.answering.scoring import FEATURES, Scored, featurize, logits, predict
 from s1assist.aspects import asked_aspects
 from s1assist.chat import Assistant
@@ -218,7 +218,9 @@ def lead_hit_rate(assistant: Assistant, cases: Sequence[GoldCase], model: Linear
 
 
 def coverage_rows(assistant: Assistant, questions: Sequence[Question], model: Linear):
-    xs, ys = [], []
+    """The coverage signals of each question, its label, and whether a rule refuses it
+    whatever the model says (a number asked for and none given)."""
+    xs, ys, ruled = [], [], []
     for q in questions:
         asked, pool, scored = scored_pool(assistant, q.text, q.history, model)
         values = (
@@ -228,7 +230,8 @@ def coverage_rows(assistant: Assistant, questions: Sequence[Question], model: Li
         )
         xs.append(values)
         ys.append(float(q.answerable))
-    return np.asarray(xs), np.asarray(ys)
+        ruled.append(scored is not None and not gives_quantity(asked, pool))
+    return np.asarray(xs), np.asarray(ys), np.asarray(ruled, dtype=bool)
 
 
 def best_threshold(
@@ -329,20 +332,24 @@ def main() -> None:
 
         questions = questions_from(dev, args.calibration)
         rows = [coverage_rows(a, questions, model) for a in corpora]
-    x = np.vstack([x for x, _ in rows])
-    y = np.concatenate([y for _, y in rows])
-    # The weights are fitted on every row; the cut on the dev cases', which are written as
-    # people ask (stories, informal wording) and in the proportions they ask.
+    x = np.vstack([x for x, _, _ in rows])
+    y = np.concatenate([y for _, y, _ in rows])
+    ruled = np.concatenate([r for _, _, r in rows])
+    # The weights are fitted on every row the rule leaves to the model; the cut on the dev
+    # cases', which are written as people ask (stories, informal wording) and in the
+    # proportions they ask, with the rule's refusals counted as refusals.
     gold_rows = np.tile([q.gold for q in questions], len(rows))
-    weights_c, bias_c = fit_logistic(x, y)
+    weights_c, bias_c = fit_logistic(x[~ruled], y[~ruled])
     answerable = Linear(COVERAGE_FEATURES, tuple(float(w) for w in weights_c), bias_c)
     p = predict(answerable, COVERAGE_FEATURES, x.astype(np.float32))
+    p[ruled] = 0.0
     cut, precision, recall = best_threshold(
         p[gold_rows], y[gold_rows], ABSTENTION_TARGETS[0], ABSTENTION_TARGETS[1]
     )
     report["answerable"] = {
         "rows": len(y),
         "answerable": int(y.sum()),
+        "refused_by_rule": int(ruled.sum()),
         "threshold": round(cut, 4),
         "dev_abstention_precision": round(precision, 4),
         "dev_abstention_recall": round(recall, 4),

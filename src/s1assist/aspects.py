@@ -136,6 +136,24 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _HOW_LONG = re.compile(r"\bhow (?:long|fast|soon|quickly)\b|\bwhen will\b", re.IGNORECASE)
+# A share or a count: what "what percentage" and "how many injections" ask for.
+_ASKS_SHARE = re.compile(
+    r"\b(?:percentage|per ?cent|proportion|fraction|success rates?|failure rates?|"
+    r"complication rates?|recurrence rates?)\b|\bhow (?:many|much) of\b",
+    re.IGNORECASE,
+)
+_ASKS_COUNT = re.compile(r"\bhow many\b", re.IGNORECASE)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|hundred|dozen|once|twice|half"
+)
+# A number of its own, not the digits of a name such as "S1" or "L5-S1".
+_NUMBER = re.compile(rf"(?<![\w-])\d+(?:[.,]\d+)?(?![\w-])|\b(?:{_NUMBER_WORDS})\b", re.I)
+_SHARE = re.compile(
+    rf"\d\s*%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:every )?(?:\d+|"
+    rf"{_NUMBER_WORDS})\b",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +187,29 @@ def asks_duration(question: str) -> bool:
 
 def has_duration(text: str) -> bool:
     return bool(_DURATION.search(text))
+
+
+class Quantity(StrEnum):
+    """A number a question asks for: a share ("what percentage", "success rate") or a count
+    ("how many injections")."""
+
+    SHARE = "share"
+    COUNT = "count"
+
+
+def asked_quantity(question: str) -> Quantity | None:
+    if _ASKS_SHARE.search(question):
+        return Quantity.SHARE
+    if _ASKS_COUNT.search(question):
+        return Quantity.COUNT
+    return None
+
+
+def states_quantity(quantity: Quantity, text: str) -> bool:
+    """Whether `text` gives the kind of number asked for: a percentage or "one in ten" for a
+    share, any number for a count."""
+    pattern = _SHARE if quantity is Quantity.SHARE else _NUMBER
+    return bool(pattern.search(text))
 
 
 def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:

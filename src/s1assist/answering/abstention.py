@@ -25,7 +25,7 @@ from s1assist.answering.evidence import Candidate
 from s1assist.answering.question import Question, specificity
 from s1assist.answering.scoring import FEATURES as SENTENCE_FEATURES
 from s1assist.answering.scoring import IdfLookup, Scored, coverage, predict
-from s1assist.aspects import stems
+from s1assist.aspects import asked_quantity, states_quantity, stems
 from s1assist.fitted import Fitted
 
 FEATURES: tuple[str, ...] = (
@@ -43,6 +43,8 @@ FEATURES: tuple[str, ...] = (
     "best_aspect_similarity",
 )
 _TOP = 3
+_ABOUT_SUBJECT = 0.5
+"""The share of the subject's weight a sentence (with its headings) names to be about it."""
 # Words with their hyphen and slash compounds whole: "l5-s1" is not "l5".
 _WORDS = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
 # Nouns that a name stands before: "median nerve", "knee joint", "carpal tunnel syndrome".
@@ -107,7 +109,11 @@ def signals(
         max((w for t, w in subject.items() if idf(t) is None), default=0.0),
         other_entity(question.ask, pool),
         float(bears[order].any()),
-        subject_with_aspect(subject, [pool[i] for i in quotable if bears[i]]),
+        subject_with_aspect(
+            subject,
+            [pool[i] for i in quotable if bears[i]],
+            pool if question.leans_on else (),
+        ),
         body_part_missing(question.ask, " ".join(pool[i].text for i in quotable)),
         # A heading that asks the question ("Will SI joint injection help sciatica?") and a
         # passage close to it as a whole are evidence apart from any one sentence.
@@ -135,14 +141,27 @@ def body_part_missing(ask: str, evidence: str) -> float:
     )
 
 
-def subject_with_aspect(subject: dict[str, float], on_aspect: Sequence[Candidate]) -> float:
+def subject_with_aspect(
+    subject: dict[str, float], on_aspect: Sequence[Candidate], story: Sequence[Candidate] = ()
+) -> float:
     """The most of the subject that one sentence addressing the asked aspect names, with its
     heading and title: "facet joint" and "treatment" each appear somewhere, but no sentence
-    treats the facet joint."""
+    treats the facet joint. When the subject comes from the person's story (the ask names
+    nothing: "How long can full recovery take?"), the story sets the scene rather than
+    what the answer must name: the sentence's whole document, as found in `story`, counts."""
     if not subject:
         return 1.0
+    around: dict[str, list[str]] = {}
+    for c in story:
+        around.setdefault(c.chunk.doc_id, []).append(c.text)
     return max(
-        (coverage(subject, f"{c.chunk.title} {c.chunk.section} {c.text}") for c in on_aspect),
+        (
+            coverage(
+                subject,
+                " ".join([c.chunk.title, c.chunk.section, c.text, *around.get(c.chunk.doc_id, ())]),
+            )
+            for c in on_aspect
+        ),
         default=0.0,
     )
 
@@ -175,4 +194,24 @@ def decide(
     values = signals(question, pool, scored, idf)
     matrix = np.asarray([values], dtype=np.float32)
     probability = float(predict(fitted.answerable, FEATURES, matrix)[0])
-    return Coverage(values, probability, probability >= fitted.answerable_below)
+    answerable = probability >= fitted.answerable_below and gives_quantity(question, pool)
+    return Coverage(values, probability, answerable)
+
+
+def gives_quantity(question: Question, pool: Sequence[Candidate]) -> bool:
+    """False when the ask wants a number ("what percentage", "how many injections") and no
+    sentence about its subject gives one: pages on surgery that state no rate do not answer
+    "What is the success rate of SI joint fusion?". True when no number is asked for."""
+    quantity = asked_quantity(question.ask)
+    if quantity is None:
+        return True
+    subject = dict(zip(question.subject, question.specificity, strict=True))
+    return any(
+        states_quantity(quantity, c.text)
+        and (
+            not subject
+            or coverage(subject, f"{c.chunk.title} {c.chunk.section} {c.text}") >= _ABOUT_SUBJECT
+        )
+        for c in pool
+        if not c.item
+    )
