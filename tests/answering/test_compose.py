@@ -244,3 +244,12 @@ def test_what_a_joint_does_is_answered_with_what_it_carries(assistant: Assistant
     lead = " ".join(s.text.lower() for s in answer.sentences[:2])
     assert "transfer" in lead
     assert "treatment" not in answer.sentences[0].text.lower()
+
+
+def test_a_long_section_under_the_asked_heading_keeps_its_best_sentence(
+    assistant: Assistant,
+) -> None:
+    # The heal-time section runs past an answer's length; its timeline comes last.
+    answer = assistant.answer("How long will it take my L5-S1 to heal?", [])
+    assert "within a few months" in answer.answer
+    assert "within a few months" in cited_text(answer)

@@ -90,8 +90,8 @@ def asked_section(
     pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
 ) -> list[int]:
     """When a section's heading asks the question ("What does the S1 nerve control?") and
-    holds the best sentence, its first sentences in reading order; empty otherwise (a
-    heading that asks does not override a better sentence elsewhere)."""
+    holds the best sentence, its first sentences in reading order and its best one; empty
+    otherwise (a heading that asks does not override a better sentence elsewhere)."""
     column = FEATURES.index("heading_similarity")
     quotable = [i for i, c in enumerate(pool) if not c.item]
     if not quotable:
@@ -120,11 +120,25 @@ def asked_section(
             ):
                 continue
             chosen.append(i)
-            if len(chosen) == settings.max_sentences:
-                break
         if chosen:
-            return chosen
+            return _with_best(chosen, pool, scored.scores, settings.max_sentences)
     return []
+
+
+def _with_best(
+    members: Sequence[int], pool: Sequence[Candidate], scores: np.ndarray, most: int
+) -> list[int]:
+    """The first `most` of `members` (in reading order), the best-scoring one among them
+    even when it comes later: a long section's best sentence is never cut for its opening
+    ones (it takes the last place, with the sentence it continues when it dangles)."""
+    if len(members) <= most:
+        return list(members)
+    best = max(members, key=lambda i: float(scores[i]))
+    at = members.index(best)
+    if at < most:
+        return list(members[:most])
+    tail = [members[at - 1], best] if pool[best].dangling else [best]
+    return [*members[: most - len(tail)], *tail]
 
 
 def _continues(pool: Sequence[Candidate], chosen: Sequence[int], i: int) -> bool:
