@@ -57,9 +57,7 @@ def test_a_replica_over_milvus_answers_as_the_faiss_server(
         expected = answer_to_json(gated.answer(QUESTION, []))
 
         def known(found: list[dict[str, object]]) -> list[dict[str, object]]:
-            return [
-                {k: v for k, v in c.items() if v is not None and k != "score"} for c in found
-            ]
+            return [{k: v for k, v in c.items() if v is not None and k != "score"} for c in found]
 
         assert known(body["citations"]) == known(expected["citations"])
         # The FAISS index reads the sentence vectors its build embedded in batches; the
