@@ -165,8 +165,18 @@ def _compiled() -> tuple[tuple[Aspect, re.Pattern[str], frozenset[str]], ...]:
 
 
 def asked_aspects(question: str) -> tuple[Aspect, ...]:
-    """The aspects `question` asks about, most specific first (SURGERY before TREATMENT)."""
-    return tuple(aspect for aspect, asks, _ in _compiled() if asks.search(question))
+    """The aspects `question` asks about, most specific first (SURGERY before TREATMENT).
+    Whether something causes a symptom ("Can S1 nerve damage cause burning?") is answered
+    where the symptom is described: such a question asks for symptoms as well."""
+    found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
+    if Aspect.CAUSE in found and Aspect.SYMPTOM not in found and _names_symptom(question):
+        found.insert(found.index(Aspect.CAUSE) + 1, Aspect.SYMPTOM)
+    return tuple(found)
+
+
+def _names_symptom(question: str) -> bool:
+    symptoms = next(terms for aspect, _, terms in _compiled() if aspect is Aspect.SYMPTOM)
+    return not symptoms.isdisjoint(tokenize(question))
 
 
 def ask_cues(text: str) -> str:

@@ -134,6 +134,14 @@ def test_nerve_damage_as_a_subject_does_not_ask_for_symptoms() -> None:
     assert Aspect.SYMPTOM in asked_aspects("What happens when it's damaged?")
 
 
+def test_whether_something_causes_a_symptom_asks_for_the_symptom_too() -> None:
+    assert asked_aspects("Can a bulging disc cause tingling in my heel?") == (
+        Aspect.CAUSE,
+        Aspect.SYMPTOM,
+    )
+    assert Aspect.SYMPTOM not in asked_aspects("What causes S1 impingement?")
+
+
 def test_yes_no_questions_are_told_apart() -> None:
     assert is_yes_no("Can S1 impingement cause sciatica?")
     assert not is_yes_no("What causes sciatica?")
