@@ -40,6 +40,9 @@ class _Cues:
     """Words a passage uses when it addresses this aspect (stemmed on use)."""
 
 
+# Which nerve "gives feeling to" a place asks where it supplies, not what is felt.
+_SUPPLIES_FEELING = r"\b(?:gives?|giving|provides?|providing) (?:\w+ )?(?:feeling|sensation)\b"
+
 _CUES: dict[Aspect, _Cues] = {
     Aspect.SURGERY: _Cues(
         r"\bsurg\w*|\boperat\w*|\bmicrodiscectom\w*|\blaminectom\w*|\bdecompress\w*|"
@@ -104,7 +107,7 @@ _CUES: dict[Aspect, _Cues] = {
         # "part of it" asks what contributes (a cause), "part of the sciatic nerve" where
         r"\bpart of\b(?! (?:it|this|that|the (?:problem|reason|cause))\b)|\bform\w*|"
         r"\bdermatome\b|\bwhat does\b(?=(?: the)? [\w -]+ do\b)|"  # the words between name it
-        r"\b(?:nerves?|roots?|muscles?) (?:helps?|lets?|allows?|enables?)\b",
+        r"\b(?:nerves?|roots?|muscles?) (?:helps?|lets?|allows?|enables?)\b|" + _SUPPLIES_FEELING,
         "innervate innervates innervating supplies supply controls control distributed "
         "located plexus muscles formation function "
         # what a joint does: it carries and steadies rather than innervates
@@ -169,6 +172,8 @@ def asked_aspects(question: str) -> tuple[Aspect, ...]:
     Whether something causes a symptom ("Can S1 nerve damage cause burning?") is answered
     where the symptom is described: such a question asks for symptoms as well."""
     found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
+    if Aspect.ANATOMY in found and re.search(_SUPPLIES_FEELING, question, re.IGNORECASE):
+        found = [aspect for aspect in found if aspect is not Aspect.SYMPTOM]
     if Aspect.CAUSE in found and Aspect.SYMPTOM not in found and _names_symptom(question):
         found.insert(found.index(Aspect.CAUSE) + 1, Aspect.SYMPTOM)
     return tuple(found)

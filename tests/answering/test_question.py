@@ -142,6 +142,11 @@ def test_whether_something_causes_a_symptom_asks_for_the_symptom_too() -> None:
     assert Aspect.SYMPTOM not in asked_aspects("What causes S1 impingement?")
 
 
+def test_which_nerve_gives_feeling_somewhere_asks_where_it_supplies() -> None:
+    assert asked_aspects("Which root gives the feeling to my heel?") == (Aspect.ANATOMY,)
+    assert asked_aspects("What does it feel like?") == (Aspect.SYMPTOM,)
+
+
 def test_yes_no_questions_are_told_apart() -> None:
     assert is_yes_no("Can S1 impingement cause sciatica?")
     assert not is_yes_no("What causes sciatica?")
