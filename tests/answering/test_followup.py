@@ -50,3 +50,11 @@ def test_an_elliptical_follow_up_carries_the_latest_asked_aspect() -> None:
     assert carried_aspects("What about stenosis?", history) == (Aspect.SURGERY,)
     assert carried_aspects("How is stenosis diagnosed?", history) == ()
     assert carried_aspects("Stenosis?", history) == ()
+
+
+def test_what_an_earlier_question_asked_the_nerve_to_do_is_not_its_topic() -> None:
+    vocabulary = {**VOCABULARY, "control": 1.9, "damag": 1.4}
+    result = rewrite(
+        "What happens when it's damaged?", ["What does the S1 nerve control?"], vocabulary.get
+    )
+    assert result.inherited == ("s1", "nerve")

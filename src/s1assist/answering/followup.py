@@ -41,7 +41,8 @@ _QUESTION_WORDS = frozenset(
         thing things tell know need needed anything something happen happens different question
         also way ways best good bad normal much many really still ever right away cause causes
         caused show shows feel felt doctor fast worse better since today yesterday week weeks
-        month months year years day days morning night time"""
+        month months year years day days morning night time control controls supply
+        supplies"""
     )
 )
 
