@@ -234,6 +234,14 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
 
 
+def section_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
+    """The words of a section heading under which `aspects` are discussed: their own, and for
+    a narrower aspect its broader one's ("Diagnosis and Treatment" is where the medicines are
+    named)."""
+    broader = tuple(wide for wide, narrow in _RELATED.items() if any(a in narrow for a in aspects))
+    return answer_terms((*aspects, *broader)) if aspects else frozenset()
+
+
 def aspect_match(text: str, terms: frozenset[str]) -> float:
     """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
     if not terms:

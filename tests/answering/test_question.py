@@ -9,7 +9,7 @@ import pytest
 
 from s1assist.answering.abstention import body_part_missing, other_entity
 from s1assist.answering.question import analyze, specificity
-from s1assist.aspects import Aspect, asked_aspects, is_yes_no
+from s1assist.aspects import Aspect, asked_aspects, is_yes_no, section_terms, stems
 from s1assist.errors import ConfigError
 from s1assist.fitted import load_fitted
 
@@ -145,6 +145,13 @@ def test_whether_something_causes_a_symptom_asks_for_the_symptom_too() -> None:
 def test_which_nerve_gives_feeling_somewhere_asks_where_it_supplies() -> None:
     assert asked_aspects("Which root gives the feeling to my heel?") == (Aspect.ANATOMY,)
     assert asked_aspects("What does it feel like?") == (Aspect.SYMPTOM,)
+
+
+def test_a_question_on_medicines_reads_the_sections_on_treatment() -> None:
+    heading = stems("Diagnosis and Treatment")
+    assert section_terms((Aspect.MEDICINE,)) & heading
+    assert not section_terms((Aspect.ANATOMY,)) & heading
+    assert section_terms(()) == frozenset()
 
 
 def test_yes_no_questions_are_told_apart() -> None:

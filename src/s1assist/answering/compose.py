@@ -64,7 +64,7 @@ def compose(
     settings = reading.settings
     pool = tuple(
         gather(
-            hits, reading.sections, question.aspect_terms, extra_sections=settings.extra_sections
+            hits, reading.sections, question.section_terms, extra_sections=settings.extra_sections
         )
     )
     if not pool:

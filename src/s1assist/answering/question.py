@@ -21,6 +21,7 @@ from s1assist.aspects import (
     asked_aspects,
     asks_duration,
     is_yes_no,
+    section_terms,
 )
 from s1assist.lexical import tokenize
 from s1assist.lexicon import corpus_terms, in_corpus_words
@@ -89,6 +90,11 @@ class Question:
     @property
     def aspect_terms(self) -> frozenset[str]:
         return answer_terms(self.aspects)
+
+    @property
+    def section_terms(self) -> frozenset[str]:
+        """Heading words of the sections that discuss the asked aspects."""
+        return section_terms(self.aspects)
 
     @property
     def reading(self) -> str:
