@@ -43,6 +43,7 @@ LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"shooting pain|pain (?:going |running |shooting )?down (?:my|the) leg", "radiating pain"),
     (r"pinched nerve|trapped nerve", "nerve root compression"),
     (r"physio\b", "physical therapy"),
+    (r"at home|by myself|on my own|self[- ]care|home remed\w*", "lifestyle changes"),
     (r"painkillers?|pills?|tablets?", "medications"),
     (r"jab|shot\b", "injection"),
     (r"get better|go away|heal up", "recovery"),

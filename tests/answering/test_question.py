@@ -106,6 +106,7 @@ def test_what_does_x_do_keeps_x_as_the_subject() -> None:
 def test_everyday_movements_bring_the_corpus_terms() -> None:
     assert "knee flexion" in analyze("Does the S1 nerve help with bending the knee?").lay_terms
     assert "plantar flexion" in analyze("It hurts when I point my toes").lay_terms
+    assert "lifestyle changes" in analyze("What can I do at home to ease it?").lay_terms
 
 
 def test_the_corpus_names_for_everyday_words_join_the_subject() -> None:
