@@ -27,8 +27,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 # llama-cpp-python compiles from source (about 4 minutes on 2 cores, then pip's wheel cache
-# keeps it); only the CPU library the server loads is built.
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF \
+# keeps it); only the CPU library the server loads is built. GGML_NATIVE=OFF: a build tuned to
+# this CPU (-march=native) segfaulted in its first decode on these machines (AMX, avx512_bf16),
+# and pip's cached wheel may come from another machine; the portable build runs on every one.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
 # A variable, not a literal: $(call) would split the extras at their commas.
