@@ -236,10 +236,10 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
 
 def section_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     """The words of a section heading under which `aspects` are discussed: their own, and for
-    a narrower aspect its broader one's ("Diagnosis and Treatment" is where the medicines are
-    named)."""
+    a narrower aspect its broader one's, which take in the broader one's other narrow aspects
+    ("Diagnosis and Treatment" is where the medicines are named)."""
     broader = tuple(wide for wide, narrow in _RELATED.items() if any(a in narrow for a in aspects))
-    return answer_terms((*aspects, *broader)) if aspects else frozenset()
+    return answer_terms((*aspects, *broader))
 
 
 def aspect_match(text: str, terms: frozenset[str]) -> float:
