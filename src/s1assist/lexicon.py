@@ -28,7 +28,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("worse", "worsen", "exacerbated", "aggravated", "aggravate"),
 )
 # Everyday words and the corpus's terms for the same thing: a question in lay words is also
-# read (embedded and matched) in the corpus's words. Left side: a pattern of the lay wording.
+# read (embedded and matched) in the corpus's words. Left side: a pattern of the lay wording,
+# matched as whole words ("bum" is not the start of "bumpy").
 LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"tip ?toe?s?|on(?:to)? (?:my|your|the) toes|toe raises?", "plantar flexion"),
     (r"los(?:e|ing) (?:a few |some )?(?:pounds|weight|kilos)|weight loss", "healthy weight"),
@@ -38,20 +39,20 @@ LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"flar(?:e|es|ed|ing)(?: up)?|play(?:s|ing)? up", "worse"),
     (r"bum|butt\b|backside", "buttocks"),
     (r"ankle jerk|reflex(?:es)? (?:is |are )?(?:gone|missing|absent)", "absent ankle reflex"),
-    (r"back of (?:my|the) (?:leg|thigh)", "posterior thigh"),
-    (r"outside of (?:my|the) foot|outer (?:edge of (?:my|the) )?foot|little toe", "lateral foot"),
+    (r"back of (?:my|the) (?:legs?|thighs?)", "posterior thigh"),
+    (r"outside of (?:my|the) foot|outer (?:edge of (?:my|the) )?foot|little toes?", "lateral foot"),
     (r"shooting pain|pain (?:going |running |shooting )?down (?:my|the) leg", "radiating pain"),
     (r"pinched nerve|trapped nerve", "nerve root compression"),
     (r"physio\b", "physical therapy"),
     (r"at home|by myself|on my own|self[- ]care|home remed\w*", "lifestyle changes"),
     (r"painkillers?|pills?|tablets?", "medications"),
-    (r"jab|shot\b", "injection"),
+    (r"jabs?|shots?", "injection"),
     (r"get better|go away|heal up", "recovery"),
     (r"limp(?:ing)?|walk funny", "antalgic gait"),
     (r"wobbly|unsteady|lose my balance", "difficulty balancing"),
-    (r"sore|aching|ache", "pain"),
+    (r"sore|aching|aches?", "pain"),
     (r"heel (?:is |feels )?numb|numb heel", "numbness in the heel"),
-    (r"calf muscle", "gastrocnemius"),
+    (r"calf muscles?", "gastrocnemius"),
     (r"bend(?:s|ing)? (?:my |the |your )?knees?", "knee flexion"),
     (r"(?:straighten|extend)(?:s|ing)? (?:my |the |your )?hips?", "hip extension"),
     (r"point(?:s|ing)? (?:my |the |your )?(?:foot|toes)", "plantar flexion"),
@@ -70,7 +71,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
 @lru_cache(maxsize=1)
 def _lay_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(
-        (re.compile(rf"(?<!\w)(?:{pattern})", re.IGNORECASE), term) for pattern, term in LAY_TERMS
+        (re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), term)
+        for pattern, term in LAY_TERMS
     )
 
 

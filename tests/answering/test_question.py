@@ -116,6 +116,15 @@ def test_the_corpus_names_for_everyday_words_join_the_subject() -> None:
     assert "healthy weight" in analyze("would losing a few pounds help my back?").lay_terms
 
 
+def test_everyday_words_are_read_whole() -> None:
+    # "bumpy" does not hold "bum"; "calf muscles" is one term, not "gastrocnemius" plus "s".
+    assert "buttocks" not in analyze("Walking on bumpy ground hurts, is that normal?").lay_terms
+    question = analyze("Which calf muscles does the first sacral root supply?")
+    assert "gastrocnemius" in question.subject
+    assert not [stem for stem in question.subject if stem.startswith("gastrocnemiuss")]
+    assert "pain" in analyze("My lower back aches").lay_terms
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -180,6 +189,8 @@ def test_a_part_of_the_body_the_evidence_never_mentions_is_found() -> None:
     assert body_part_missing("Why do my feet tingle?", about_the_leg) == 0.0  # foot
     assert body_part_missing("Does it spread down the leg?", about_the_leg) == 0.0
     assert body_part_missing("What is sciatica?", about_the_leg) == 0.0  # names none
+    muscles = "It supplies the medial head of gastrocnemius and the soleus."
+    assert body_part_missing("Which calf muscles does S1 supply?", muscles) == 0.0
 
 
 def test_fitted_weights_load_and_a_broken_file_is_named(tmp_path: Path) -> None:

@@ -62,8 +62,8 @@ _NOT_NAMES = frozenset(
 _BODY_PARTS = """neck cervical|shoulder shoulders rotator|arm arms forearm|elbow elbows|
     wrist wrists carpal|hand hands palm fingers finger thumb|chest ribs|jaw|head headache|
     eye eyes vision|knee knees patella|ankle ankles|hip hips|foot feet|toe toes|heel heels|
-    calf calves|thigh thighs hamstring|leg legs shin|buttock buttocks gluteal|groin|
-    abdomen stomach belly"""
+    calf calves gastrocnemius soleus|thigh thighs hamstring|leg legs shin|
+    buttock buttocks gluteal|groin|abdomen stomach belly"""
 NOT_COVERED = (
     "My sources don't cover this. I can answer questions about the S1 nerve root, sciatica, "
     "S1 radiculopathy, the SI joint, and their treatment and recovery."
