@@ -1,7 +1,8 @@
 """Fit the weights of `src/s1assist/fitted.json` on the gold dev split and the calibration
 questions, never on the test split.
 
-1. Search's aspect boost: a grid over the two weights, for the dev cases that ask an aspect,
+1. Search's aspect boost: a grid over its weights (heading, text, and a heading that names
+   only the broader aspect, at most the heading's), for the dev cases that ask an aspect,
    maximizing the share whose gold passage is in the top 3 (ties to the smaller weights).
 2. Sentence scoring: a conditional logit over the candidates of each dev case, a candidate
    labelled 1 when it overlaps the case's gold evidence; with --distractors, each case
@@ -11,6 +12,7 @@ questions, never on the test split.
    threshold, chosen on the dev cases' rows, comes closest to the abstention targets.
 
     .venv/bin/python eval/fit_weights.py [--distractors ../shared/data/bioasq] [--dry-run]
+        [--search-only]   # refit search's boost, keep the sentence and answerable models
 """
 
 from __future__ import annotations
@@ -154,18 +156,21 @@ def aspect_cases(cases: Sequence[GoldCase]) -> list[GoldCase]:
 
 def fit_search(
     assistant: Assistant, dev: Sequence[GoldCase], unboosted: list[float]
-) -> tuple[float, float, float]:
+) -> tuple[float, AspectBoost]:
     cases = aspect_cases(dev)
-    best = (-1.0, 0.0, 0.0)
-    for heading, text in itertools.product(GRID, TEXT_GRID):
-        assistant.retriever.boost = AspectBoost(heading, text)
+    best = (-1.0, AspectBoost())
+    for heading, text, broader in itertools.product(GRID, TEXT_GRID, GRID):
+        if broader > heading:
+            continue  # a broader heading is weaker evidence than the asked aspect's own
+        boost = AspectBoost(heading, text, broader)
+        assistant.retriever.boost = boost
         rate = top3_rate(assistant, cases)
-        if heading == text == 0.0:
+        if heading == text == broader == 0.0:
             unboosted.append(rate)
-        # Ties go to the smaller total weight: the grid is read in increasing order.
+        # Ties go to the smaller weights: the grid is read in increasing order.
         if rate > best[0] + 1e-9:
-            best = (rate, heading, text)
-    assistant.retriever.boost = AspectBoost(best[1], best[2])
+            best = (rate, boost)
+    assistant.retriever.boost = best[1]
     return best
 
 
@@ -291,6 +296,11 @@ def main() -> None:
     parser.add_argument("--calibration", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--distractors", type=Path, default=None, help="a BEIR folder")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write fitted.json")
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="refit only search's aspect boost; keep the sentence and answerable models",
+    )
     args = parser.parse_args()
     settings = Settings()
     assistant = Assistant(settings).load(warm=False)
@@ -301,14 +311,28 @@ def main() -> None:
     report: dict[str, object] = {}
 
     unboosted: list[float] = []
-    rate, heading, text = fit_search(assistant, dev, unboosted)
+    rate, boost = fit_search(assistant, dev, unboosted)
+    search = {
+        "aspect_heading": boost.heading,
+        "aspect_text": boost.text,
+        "aspect_broader": boost.broader,
+    }
     report["search"] = {
-        "aspect_heading": heading,
-        "aspect_text": text,
+        **search,
         "dev_top3": round(rate, 4),
         "test_top3": round(top3_rate(assistant, aspect_cases(test)), 4),
         "unboosted_dev_top3": round(unboosted[0], 4),
     }
+    if args.search_only:
+        # The other models are kept as fitted, with the provenance they were fitted under.
+        row = json.loads(FITTED.read_text(encoding="utf-8"))
+        row["search"] = search
+        row["provenance"]["report"]["search"] = report["search"]
+        row["provenance"]["search_command"] = "eval/fit_weights.py --search-only"
+        print(json.dumps(report, indent=2))
+        if not args.dry_run:
+            write_fitted(row)
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         # The same questions on the default corpus and, with --distractors, on the default
@@ -362,7 +386,7 @@ def main() -> None:
             "fitted_on": "eval/gold.jsonl split=dev and eval/calibration.jsonl; never split=test",
             "report": report,
         },
-        "search": {"aspect_heading": heading, "aspect_text": text},
+        "search": search,
         "sentence": {
             "features": list(model.features),
             "weights": [round(w, 5) for w in model.weights],
@@ -377,10 +401,14 @@ def main() -> None:
     }
     print(json.dumps(report, indent=2))
     if not args.dry_run:
-        tmp = FITTED.with_suffix(".tmp")
-        tmp.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(FITTED)
-        print(f"wrote {FITTED}")
+        write_fitted(row)
+
+
+def write_fitted(row: dict[str, object]) -> None:
+    tmp = FITTED.with_suffix(".tmp")
+    tmp.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(FITTED)
+    print(f"wrote {FITTED}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from s1assist.aspects import Aspect, answer_terms, broader_terms
 from s1assist.config import Fusion, RetrievalMode
 from s1assist.errors import QueryError
 from s1assist.index import LoadedIndex
@@ -287,3 +288,27 @@ def test_the_aspect_boost_ranks_the_passage_on_the_asked_aspect_first(retriever:
     assert [h.chunk.chunk_id for h in boosted.search(neutral, k=5)] == [
         h.chunk.chunk_id for h in plain.search(neutral, k=5)
     ]
+
+
+def test_a_heading_on_the_broader_aspect_lifts_a_narrow_question(retriever: Retriever) -> None:
+    # Medicines are named under "Diagnosis and Treatment", not under a heading of their own.
+    query = "Is gabapentin ever used for S1 nerve pain?"
+    treatment = "Diagnosis and Treatment"
+    settings = retriever.settings
+    narrow = Retriever(retriever.index, retriever.encoder, settings, AspectBoost(1.0))
+    fitted = Retriever(retriever.index, retriever.encoder, settings)  # fitted.json's boost
+    assert fitted.boost.broader > 0
+    assert treatment not in {h.chunk.section for h in narrow.search(query, k=3)}
+    top = fitted.search(query, k=3)
+    assert treatment in {h.chunk.section for h in top}
+    assert any("gabapentin" in h.chunk.text for h in top)
+
+
+def test_a_broader_heading_counts_only_without_the_asked_aspects_own() -> None:
+    boost = AspectBoost(heading=1.0, broader=0.5)
+    terms = answer_terms((Aspect.MEDICINE,))
+    wider = broader_terms((Aspect.MEDICINE,))
+    assert boost.heading_boost("Medications for Sciatica", terms, wider) == 1.0
+    assert boost.heading_boost("Diagnosis and Treatment", terms, wider) == 0.5
+    assert boost.heading_boost("Anatomical Location", terms, wider) == 0.0
+    assert broader_terms((Aspect.TREATMENT,)) == frozenset()

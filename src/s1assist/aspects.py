@@ -242,6 +242,19 @@ def section_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     return answer_terms((*aspects, *broader))
 
 
+def broader_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
+    """The words of the broader aspect alone, for a narrower one ("treatment" for a medicines
+    question), none of the asked aspects' own: a heading "Diagnosis and Treatment" is where
+    medicines may be named, and weaker evidence of it than "Medications"."""
+    own = answer_terms(aspects)
+    broader = [
+        terms
+        for aspect, _, terms in _compiled()
+        if any(aspect is wide and a in narrow for wide, narrow in _RELATED.items() for a in aspects)
+    ]
+    return frozenset().union(*broader) - own
+
+
 def aspect_match(text: str, terms: frozenset[str]) -> float:
     """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
     if not terms:

@@ -39,6 +39,8 @@ class Fitted:
     """Search: added to a passage's fused score when its heading addresses the aspect."""
     aspect_text: float
     """Search: added when its text does."""
+    aspect_broader: float
+    """Search: added when its heading names only the broader aspect ("Treatment")."""
 
 
 def _linear(row: Any, where: str, path: Path) -> Linear:
@@ -64,6 +66,7 @@ def load_fitted(path: Path = FITTED) -> Fitted:
             answerable_below=float(row["answerable"]["threshold"]),
             aspect_heading=float(row["search"]["aspect_heading"]),
             aspect_text=float(row["search"]["aspect_text"]),
+            aspect_broader=float(row["search"]["aspect_broader"]),
         )
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read fitted weights ({exc!r})") from None

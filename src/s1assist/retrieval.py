@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from s1assist.aspects import answer_terms, asked_aspects, aspect_match
+from s1assist.aspects import answer_terms, asked_aspects, aspect_match, broader_terms
 from s1assist.config import Fusion, IndexBackend, RetrievalMode, RetrievalSettings, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import IndexMismatchError, QueryError
@@ -58,10 +58,13 @@ def zscore_fusion(
 @dataclass(frozen=True, slots=True)
 class AspectBoost:
     """What search adds to a passage's fused score when it addresses the asked aspect:
-    `heading` when its section heading does, `text` when its words do (fitted weights)."""
+    `heading` when its section heading does, `broader` when instead its heading names the
+    broader aspect ("Treatment" for a medicines question), `text` when its words do (fitted
+    weights)."""
 
     heading: float = 0.0
     text: float = 0.0
+    broader: float = 0.0
     depth: int = 30
     """Only the best `depth` fused candidates are re-ranked."""
 
@@ -71,20 +74,27 @@ class AspectBoost:
         """`fused` re-sorted with the boost; unchanged when the query asks no aspect."""
         if not (self.heading or self.text):
             return fused
-        terms = answer_terms(asked_aspects(query))
+        aspects = asked_aspects(query)
+        terms = answer_terms(aspects)
         if not terms:
             return fused
+        wider = broader_terms(aspects) if self.broader else frozenset()
         head = [
             (
                 row,
                 score
-                + (self.heading and self.heading * aspect_match(chunks[row].section, terms))
+                + self.heading_boost(chunks[row].section, terms, wider)
                 + (self.text and self.text * aspect_match(chunks[row].text, terms)),
             )
             for row, score in fused[: self.depth]
         ]
         head.sort(key=lambda item: -item[1])
         return head + fused[self.depth :]
+
+    def heading_boost(self, heading: str, terms: frozenset[str], wider: frozenset[str]) -> float:
+        if aspect_match(heading, terms):
+            return self.heading
+        return self.broader * aspect_match(heading, wider)
 
 
 def check_query(query: str, max_chars: int, setting: str = "retrieval.max_query_chars") -> str:
@@ -202,7 +212,7 @@ def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, flo
 def fitted_boost() -> AspectBoost:
     """The aspect boost with the weights of `fitted.json`."""
     fitted = load_fitted()
-    return AspectBoost(fitted.aspect_heading, fitted.aspect_text)
+    return AspectBoost(fitted.aspect_heading, fitted.aspect_text, fitted.aspect_broader)
 
 
 def open_retriever(settings: Settings) -> Retriever:
