@@ -215,6 +215,30 @@ def test_an_elliptical_follow_up_asks_the_earlier_aspect_of_its_new_subject(
     assert_grounded(answer, built_index)
 
 
+def test_how_long_to_heal_after_an_s1_question_leads_with_the_s1_recovery_time(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # The follow-up: the S1 root's recovery, not the L5-S1 segment's in general.
+    history = ["Can S1 impingement cause sciatica?"]
+    answer = assistant.answer("How long does it take to heal?", history)
+    lead = answer.sentences[0]
+    cited = {c.n: c for c in answer.citations}[lead.citations[0]]
+    assert "three to eighteen months" in lead.text
+    assert "L5-S1" not in f"{cited.section} {lead.text}"
+    assert_grounded(answer, built_index)
+
+
+def test_what_happens_when_it_is_damaged_answers_with_the_deficits(
+    assistant: Assistant,
+) -> None:
+    history = ["What does the S1 nerve control?"]
+    answer = assistant.answer("What happens when it's damaged?", history)
+    assert not answer.abstained
+    # The deficits: less strength and feeling in the foot and ankle, cited.
+    assert "strength and sensation" in answer.answer
+    assert "strength and sensation" in cited_text(answer)
+
+
 def test_a_knee_question_gets_the_sentence_on_knee_flexion(assistant: Assistant) -> None:
     answer = assistant.answer("Does the S1 nerve help with bending the knee?", [])
     lead = answer.sentences[0].text.lower() + " " + answer.sentences[1].text.lower()
