@@ -44,6 +44,7 @@ LAY_TERMS: tuple[tuple[str, str], ...] = (
     (r"shooting pain|pain (?:going |running |shooting )?down (?:my|the) leg", "radiating pain"),
     (r"pinched nerve|trapped nerve", "nerve root compression"),
     (r"physio\b", "physical therapy"),
+    (r"rehab", "rehabilitation"),
     (r"at home|by myself|on my own|self[- ]care|home remed\w*", "lifestyle changes"),
     (r"painkillers?|pills?|tablets?", "medications"),
     (r"jabs?|shots?", "injection"),

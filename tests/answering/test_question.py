@@ -124,6 +124,7 @@ def test_everyday_words_are_read_whole() -> None:
     assert "gastrocnemius" in question.subject
     assert not [stem for stem in question.subject if stem.startswith("gastrocnemiuss")]
     assert "pain" in analyze("My lower back aches").lay_terms
+    assert "rehabilitation" in analyze("Does rehab matter after surgery?").lay_terms
 
 
 @pytest.mark.parametrize(
