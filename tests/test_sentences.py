@@ -48,6 +48,17 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[str]:
             ["These cells form a “Schwann cell tube,” that guides sprouts.", "Next one."],
         ),
         ("It was the ‘worst’ pain. Then it eased.", ["It was the ‘worst’ pain.", "Then it eased."]),
+        # A structured abstract's labels glued to the sentence before them.
+        (
+            "PURPOSE: To test it in a population.METHODS: Ten were seen.CONCLUSIONS AND "
+            "RELEVANCE: It works.",
+            [
+                "PURPOSE: To test it in a population.",
+                "METHODS: Ten were seen.",
+                "CONCLUSIONS AND RELEVANCE: It works.",
+            ],
+        ),
+        ("The U.S.A. trial ran in 2.0 mg doses.", ["The U.S.A. trial ran in 2.0 mg doses."]),
     ],
 )
 def test_sentences_split_where_a_reader_would(text: str, expected: list[str]) -> None:

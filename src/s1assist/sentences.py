@@ -8,7 +8,11 @@ import re
 _ABBREVIATIONS = frozenset(
     "e.g i.e dr mr mrs ms prof vs etc fig al approx no st cf ca resp".split()
 )
-_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•\-])")
+# A stop, then space and a capital; or a stop glued to a structured abstract's next label
+# ("... population.METHODS: Ninety-two subjects ...").
+_BOUNDARY = re.compile(
+    r"[.!?][\"'”’)\]]*(?:\s+(?=[\"“‘(\[]?[A-Z0-9•\-])|(?=[A-Z]{3,}(?: [A-Z]{2,})*:))"
+)
 _BULLET = re.compile(r"(?:[-•*–]|\d{1,2}[.)])\s+")  # match() anchors it at pos
 
 
