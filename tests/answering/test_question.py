@@ -212,3 +212,9 @@ def test_spinal_levels_are_read_by_their_own_and_the_lexicons_names() -> None:
     assert levels("the first sacral root") == {"s1"}
     assert levels("S1 nerve, sciatica and the SI joint") == {"s1"}  # "SI" is a joint
     assert levels("Conservative Treatments to Support Healing") == frozenset()
+
+
+def test_set_phrases_name_no_subject() -> None:
+    question = analyze("What makes the SI joint go wrong in the first place?")
+    assert {"si", "joint"} <= set(question.subject)
+    assert not {"first", "place"} & set(question.subject)

@@ -59,6 +59,12 @@ _DISCOURSE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w[\w'-]*")
+# Set phrases that name nothing: "in the first place" is no subject "first place".
+_SET_PHRASES = re.compile(
+    r"\b(?:in the first place|at all|after all|all of a sudden|in general|for a while|"
+    r"these days|any more|anymore|by the way)\b",
+    re.IGNORECASE,
+)
 _RARE = 6.5
 _NAMES_SUBJECT = 2.0
 """An ask with no word this specific leans on its story for its subject."""
@@ -123,7 +129,7 @@ def analyze(text: str) -> Question:
     lay = corpus_terms(text)
     # Everyday words name the subject in the corpus's terms: an unknown "flaring" is no
     # sign that the sources don't cover "worse".
-    subject = _subject(ask_cues(in_corpus_words(ask)), cue_terms)
+    subject = _subject(_SET_PHRASES.sub(" ", ask_cues(in_corpus_words(ask))), cue_terms)
     # The corpus's names for the ask's everyday words name the same subject ("onto your
     # toes" is plantar flexion).
     for stem, value in _subject(" ".join(corpus_terms(ask)), cue_terms).items():
