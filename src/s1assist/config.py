@@ -235,6 +235,13 @@ class AnswerSettings(_Section):
         description="A section heading this similar to the question asks it; the text under "
         "it is then the answer.",
     )
+    heading_margin: float = Field(
+        1.0,
+        ge=0.0,
+        le=20.0,
+        description="The text under a heading that asks the question is the answer when its "
+        "best sentence scores at most this far below the best sentence elsewhere (logits).",
+    )
     min_sentences: int = Field(2, ge=1, le=10, description="Fewest, when evidence allows.")
     continuation: int = Field(
         2,

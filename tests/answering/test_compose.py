@@ -277,3 +277,16 @@ def test_a_long_section_under_the_asked_heading_keeps_its_best_sentence(
     answer = assistant.answer("How long will it take my L5-S1 to heal?", [])
     assert "within a few months" in answer.answer
     assert "within a few months" in cited_text(answer)
+
+
+def test_the_section_under_the_asked_heading_leads_when_as_good_as_any(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # A guideline sentence scores a hair above the FAQ's own answer to the very question;
+    # the text under the heading that asks it is the answer.
+    answer = assistant.answer("What is S1 sciatic nerve pain?", [])
+    lead = answer.sentences[0]
+    cited = {c.n: c for c in answer.citations}[lead.citations[0]]
+    assert cited.section == "What is S1 sciatic nerve pain?"
+    assert "radiates down the leg" in answer.answer
+    assert_grounded(answer, built_index)

@@ -90,8 +90,9 @@ def asked_section(
     pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
 ) -> list[int]:
     """When a section's heading asks the question ("What does the S1 nerve control?") and
-    holds the best sentence, its first sentences in reading order and its best one; empty
-    otherwise (a heading that asks does not override a better sentence elsewhere)."""
+    its best sentence scores within `settings.heading_margin` of the best sentence anywhere,
+    its first sentences in reading order and its best one; empty otherwise (a heading that
+    asks does not override a clearly better sentence elsewhere)."""
     column = FEATURES.index("heading_similarity")
     quotable = [i for i, c in enumerate(pool) if not c.item]
     if not quotable:
@@ -104,9 +105,10 @@ def asked_section(
     ranked = sorted(
         sections.values(), key=lambda members: -float(scored.features[members[0], column])
     )
+    best = float(scored.scores[top])
     for members in ranked:
-        if top not in members:
-            continue  # the best sentence is elsewhere: it leads, not this heading
+        if max(float(scored.scores[i]) for i in members) < best - settings.heading_margin:
+            continue  # a clearly better sentence is elsewhere: it leads, not this heading
         chosen: list[int] = []
         for i in sorted(members, key=lambda i: pool[i].start):
             if pool[i].filler and not advice:
