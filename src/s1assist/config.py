@@ -258,7 +258,7 @@ class AnswerSettings(_Section):
         "below the lead's (the scores are logits).",
     )
     min_margin: float = Field(
-        2.0, ge=0.0, le=20.0, description="Up to the minimum, keep sentences this close."
+        3.0, ge=0.0, le=20.0, description="Up to the minimum, keep sentences this close."
     )
     min_key_points: int = Field(
         3,

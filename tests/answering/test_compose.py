@@ -290,3 +290,11 @@ def test_the_section_under_the_asked_heading_leads_when_as_good_as_any(
     assert cited.section == "What is S1 sciatic nerve pain?"
     assert "radiates down the leg" in answer.answer
     assert_grounded(answer, built_index)
+
+
+def test_a_nearly_as_good_second_sentence_joins_a_one_sentence_answer(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("Does rest help L5-S1 heal?", [])
+    assert len(answer.sentences) >= 2
+    assert "important to rest" in answer.answer
