@@ -238,21 +238,21 @@ def section_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     """The words of a section heading under which `aspects` are discussed: their own, and for
     a narrower aspect its broader one's, which take in the broader one's other narrow aspects
     ("Diagnosis and Treatment" is where the medicines are named)."""
-    broader = tuple(wide for wide, narrow in _RELATED.items() if any(a in narrow for a in aspects))
-    return answer_terms((*aspects, *broader))
+    return answer_terms((*aspects, *_broader(aspects)))
 
 
 def broader_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     """The words of the broader aspect alone, for a narrower one ("treatment" for a medicines
     question), none of the asked aspects' own: a heading "Diagnosis and Treatment" is where
     medicines may be named, and weaker evidence of it than "Medications"."""
-    own = answer_terms(aspects)
-    broader = [
-        terms
-        for aspect, _, terms in _compiled()
-        if any(aspect is wide and a in narrow for wide, narrow in _RELATED.items() for a in aspects)
-    ]
-    return frozenset().union(*broader) - own
+    wide = _broader(aspects)
+    own_words = [terms for aspect, _, terms in _compiled() if aspect in wide]
+    return frozenset().union(*own_words) - answer_terms(aspects)
+
+
+def _broader(aspects: tuple[Aspect, ...]) -> tuple[Aspect, ...]:
+    """The broader aspects that take in one of `aspects` (TREATMENT for MEDICINE)."""
+    return tuple(wide for wide, narrow in _RELATED.items() if any(a in narrow for a in aspects))
 
 
 def aspect_match(text: str, terms: frozenset[str]) -> float:

@@ -72,7 +72,7 @@ class AspectBoost:
         self, query: str, fused: list[tuple[int, float]], chunks: Sequence[Chunk]
     ) -> list[tuple[int, float]]:
         """`fused` re-sorted with the boost; unchanged when the query asks no aspect."""
-        if not (self.heading or self.text):
+        if not (self.heading or self.text or self.broader):
             return fused
         aspects = asked_aspects(query)
         terms = answer_terms(aspects)
