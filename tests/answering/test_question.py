@@ -9,7 +9,7 @@ import pytest
 
 from s1assist.answering.abstention import body_part_missing, other_entity
 from s1assist.answering.question import analyze, specificity
-from s1assist.answering.scoring import levels
+from s1assist.answering.scoring import sites
 from s1assist.aspects import Aspect, asked_aspects, is_yes_no, section_terms, stems
 from s1assist.errors import ConfigError
 from s1assist.fitted import load_fitted
@@ -207,11 +207,12 @@ def test_fitted_weights_load_and_a_broken_file_is_named(tmp_path: Path) -> None:
         load_fitted(broken)
 
 
-def test_spinal_levels_are_read_by_their_own_and_the_lexicons_names() -> None:
-    assert levels("How long does it take for L5-S1 to heal?") == {"l5", "s1"}
-    assert levels("the first sacral root") == {"s1"}
-    assert levels("S1 nerve, sciatica and the SI joint") == {"s1"}  # "SI" is a joint
-    assert levels("Conservative Treatments to Support Healing") == frozenset()
+def test_spinal_levels_and_the_si_joint_are_read_by_their_own_and_the_lexicons_names() -> None:
+    assert sites("How long does it take for L5-S1 to heal?") == {"l5", "s1"}
+    assert sites("the first sacral root") == {"s1"}
+    assert sites("S1 nerve, sciatica and the SI joint") == {"s1", "si"}  # "SI" is a joint
+    assert sites("Where is sacroiliac pain typically felt?") == {"si"}
+    assert sites("Conservative Treatments to Support Healing") == frozenset()
 
 
 def test_set_phrases_name_no_subject() -> None:

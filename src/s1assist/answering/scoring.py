@@ -3,8 +3,8 @@
 A sentence answers when it is about what is asked, not only about the topic: the features
 separate the ask's similarity from the whole query's, and add the aspect (the sentence's or
 its heading's words), the subject, an answer-type cue (a duration for "how long"), the
-source's authority, the passage's search rank, and whether it is about another spinal level
-("L5-S1" when the S1 root is asked about). Their weights come from `fitted.json`.
+source's authority, the passage's search rank, and whether it is about another site ("L5-S1"
+or the SI joint when the S1 root is asked about). Their weights come from `fitted.json`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ IdfLookup = Callable[[str], float | None]
 _UNKNOWN_TERM_IDF = 8.0
 # A spinal level: a root or vertebra ("S1", "L5"), alone or in a segment ("L5-S1").
 _LEVEL = re.compile(r"(?<![a-z0-9])([ctls])([1-9]|1[0-2])(?![0-9])", re.IGNORECASE)
+_SACROILIAC = re.compile(r"\bsacroiliac\b", re.IGNORECASE)
 
 FEATURES: tuple[str, ...] = (
     "ask_similarity",
@@ -49,7 +50,7 @@ FEATURES: tuple[str, ...] = (
     "first_in_passage",
     "dangling",
     "filler",
-    "other_level",
+    "other_site",
 )
 
 
@@ -117,7 +118,7 @@ def featurize(
     ask_weights = term_weights(question.reading, idf)
     subject_weights = dict(zip(question.subject, question.specificity, strict=True))
     aspect_terms = question.aspect_terms
-    asked_levels = levels(question.reading)
+    asked_sites = sites(question.reading)
     rows = []
     for c, ask_sim, query_sim in zip(pool, ask_similarity, query_similarity, strict=True):
         heading = c.chunk.section
@@ -140,7 +141,7 @@ def featurize(
                 float(c.position == 0),
                 float(c.dangling),
                 float(c.filler),
-                float(bool(asked_levels) and not levels(heading) <= asked_levels),
+                float(bool(asked_sites) and not sites(heading) <= asked_sites),
             )
         )
     matrix = np.asarray(rows, dtype=np.float32).reshape(len(pool), len(FEATURES))
@@ -148,10 +149,16 @@ def featurize(
 
 
 @lru_cache(maxsize=65_536)
-def levels(text: str) -> frozenset[str]:
-    """The spinal levels `text` names, by their own names or the lexicon's ("first sacral"
-    is S1): {"l5", "s1"} for "the L5-S1 disc"."""
-    return frozenset(f"{m[1]}{m[2]}".lower() for m in _LEVEL.finditer(expand(text)))
+def sites(text: str) -> frozenset[str]:
+    """The spinal levels and the SI joint that `text` names, by their own names or the
+    lexicon's ("first sacral" is S1): {"l5", "s1"} for "the L5-S1 disc", {"si"} for "SI
+    joint pain". A heading on another site ("How long does it take for L5-S1 to heal?",
+    "Where is SI joint pain typically felt?") answers a question on S1 only in general."""
+    expanded = expand(text)
+    found = {f"{m[1]}{m[2]}".lower() for m in _LEVEL.finditer(expanded)}
+    if _SACROILIAC.search(expanded):
+        found.add("si")
+    return frozenset(found)
 
 
 def _wants_answer_type(question: Question) -> bool:
