@@ -298,3 +298,23 @@ def test_a_nearly_as_good_second_sentence_joins_a_one_sentence_answer(
     answer = assistant.answer("Does rest help L5-S1 heal?", [])
     assert len(answer.sentences) >= 2
     assert "important to rest" in answer.answer
+
+
+def test_a_sentence_leaning_on_two_before_it_is_read_after_both(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # "It may also spread down the leg ..." follows "It may be experienced as ...", which
+    # follows "SI joint pain is typically felt ...": the answer quotes the three in order.
+    answer = assistant.answer("Can SI joint pain spread down the leg?", [])
+    text = answer.answer
+    assert "hip, knee, or foot" in text
+    felt, ache = text.find("SI joint pain is typically felt"), text.find("It may be experienced")
+    assert 0 <= felt < ache < text.find("It may also spread down the leg")
+    assert_grounded(answer, built_index)
+
+
+def test_an_s1_question_is_not_answered_from_the_si_joints_section(assistant: Assistant) -> None:
+    # "worse with long periods of sitting" is said of SI joint pain; the question is on S1.
+    answer = assistant.answer("Can sitting make S1 pain worse?", [])
+    assert "sitting" in answer.answer
+    assert "SI joint pain" not in answer.answer

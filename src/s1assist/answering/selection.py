@@ -17,6 +17,9 @@ from s1assist.answering.scoring import FEATURES, Scored
 from s1assist.config import AnswerSettings
 from s1assist.types import SourceKind
 
+_MOST_ANTECEDENTS = 2
+"""The most sentences a dangling sentence is read after."""
+
 
 def select(
     pool: Sequence[Candidate],
@@ -157,19 +160,22 @@ def _with_antecedent(
     by_position: dict[tuple[str, int], int],
     chosen: Sequence[int] = (),
 ) -> list[int]:
-    """`[i]`, or `[antecedent, i]` for a dangling sentence whose antecedent is quotable;
-    empty when it dangles with nothing to lean on."""
-    candidate = pool[i]
-    if not candidate.dangling:
-        return [i]
-    before = by_position.get((candidate.chunk.chunk_id, candidate.position - 1))
-    if before is None or pool[before].item:
-        return []
-    if before in chosen:
-        return [i]
-    if pool[before].dangling:
-        return []
-    return [before, i]
+    """`[i]`, or `i` after the sentences it leans on when it dangles: the one before it,
+    and the one before that when that one dangles too ("SI joint pain is typically felt in
+    the lower back ... It may be experienced as an ache ... It may also spread down the
+    leg"), up to `_MOST_ANTECEDENTS`; empty when it dangles with nothing to lean on."""
+    group = [i]
+    while pool[group[0]].dangling:
+        if len(group) > _MOST_ANTECEDENTS:
+            return []
+        first = pool[group[0]]
+        before = by_position.get((first.chunk.chunk_id, first.position - 1))
+        if before is None or pool[before].item:
+            return []
+        if before in chosen:
+            return group
+        group.insert(0, before)
+    return group
 
 
 def _redundant(
