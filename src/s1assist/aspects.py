@@ -64,9 +64,12 @@ _CUES: dict[Aspect, _Cues] = {
         "stabilization",
     ),
     Aspect.TREATMENT: _Cues(
-        # What a nerve or muscle "helps" with is its function (anatomy), not a treatment.
+        # What a nerve or muscle "helps" with is its function (anatomy), not a treatment; nor
+        # is what "helps" find or form something ("help diagnose", "helps form").
         r"\btreat\w*|\btherap\w*|\bfix\w*|\bcure\w*|\bmanag\w*|"
-        r"(?<!nerve )(?<!nerves )(?<!root )(?<!muscle )(?<!muscles )\bhelps?\b|\breliev\w*|"
+        r"(?<!nerve )(?<!nerves )(?<!root )(?<!muscle )(?<!muscles )\bhelps?\b"
+        r"(?! (?:to )?(?:form|predict|diagnos\w*|confirm|detect|identif\w*|locat\w*|tell)\b)|"
+        r"\breliev\w*|"
         r"\brelief\b|\bget rid of\b|\bwhat (?:can|should) (?:i|you|we) do\b|\bremed\w*|"
         r"\bease\b|\boptions?\b|\binjections?\b",
         "treatment treatments treat treated therapy conservative management relief injection "
@@ -98,7 +101,7 @@ _CUES: dict[Aspect, _Cues] = {
     Aspect.DIAGNOSIS: _Cues(
         r"\bdiagnos\w*|\btests?\b|\bmri\b|\bscans?\b|\bx-?rays?\b|\bimaging\b|\bconfirm\w*|"
         r"\bshow (?:up )?on\b|\bdetect\w*|\bexam\w*|\bemg\b|\btell if\b",
-        "diagnosis diagnose diagnosed test tests mri imaging x-rays exam examination "
+        "diagnosis diagnose diagnosed diagnostic test tests mri imaging x-rays exam examination "
         "electrodiagnostic confirm",
     ),
     Aspect.ANATOMY: _Cues(

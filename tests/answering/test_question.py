@@ -10,7 +10,15 @@ import pytest
 from s1assist.answering.abstention import body_part_missing, other_entity
 from s1assist.answering.question import analyze, specificity
 from s1assist.answering.scoring import sites
-from s1assist.aspects import Aspect, asked_aspects, is_yes_no, section_terms, stems
+from s1assist.aspects import (
+    Aspect,
+    answer_terms,
+    asked_aspects,
+    aspect_match,
+    is_yes_no,
+    section_terms,
+    stems,
+)
 from s1assist.errors import ConfigError
 from s1assist.fitted import load_fitted
 
@@ -96,6 +104,15 @@ def test_what_a_nerve_helps_with_is_its_function_not_a_treatment() -> None:
     assert Aspect.ANATOMY in asked
     assert Aspect.TREATMENT not in asked
     assert Aspect.TREATMENT in asked_aspects("Will an SI joint injection help sciatica?")
+
+
+def test_what_helps_find_or_form_something_is_no_treatment() -> None:
+    diagnose = asked_aspects("Can a spinal fluid test help diagnose nerve root compression?")
+    assert diagnose == (Aspect.DIAGNOSIS,)
+    assert Aspect.TREATMENT not in asked_aspects("Which opening does the nerve S1 helps form use?")
+    assert Aspect.TREATMENT in asked_aspects("What helps L5-S1 pain?")
+    # The corpus's "diagnostic parameters" address a diagnosis question.
+    assert aspect_match("used as diagnostic parameters", answer_terms(diagnose))
 
 
 def test_what_does_x_do_keeps_x_as_the_subject() -> None:
