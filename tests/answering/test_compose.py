@@ -318,3 +318,18 @@ def test_an_s1_question_is_not_answered_from_the_si_joints_section(assistant: As
     answer = assistant.answer("Can sitting make S1 pain worse?", [])
     assert "sitting" in answer.answer
     assert "SI joint pain" not in answer.answer
+
+
+def test_under_the_asked_heading_only_sentences_on_the_asked_aspect_follow_its_opening(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # The section "Can S1 Nerve Damage Be Repaired?" opens with the symptoms of damage;
+    # a repair question is answered with what it says on repair, not with the symptoms.
+    repaired = assistant.answer("Can S1 nerve damage be repaired?", [])
+    assert "possibility of repair" in repaired.answer
+    assert "ankle reflex" not in repaired.answer
+    fix = assistant.answer("How do you fix S1 nerve pain?", [])
+    assert fix.answer.startswith("When it comes to fixing S1 nerve pain")
+    assert "doing research on your own" not in fix.answer
+    assert "hot and cold therapy" in fix.answer
+    assert_grounded(fix, built_index)

@@ -84,7 +84,8 @@ def compose(
     advice = asks_for_advice(question.ask)
     bears = scored.bears_on_aspect(question).tolist()
     # A follow-up's few words can echo an earlier heading; only a full question asks one.
-    section = [] if question.carried else asked_section(pool, scored, settings, advice=advice)
+    full = not question.carried
+    section = asked_section(pool, scored, settings, advice=advice, bears=bears) if full else []
     chosen = section or select(pool, scored, settings, advice=advice, bears=bears)
     if not chosen:
         return Composition(pool, (), {}, coverage, None)

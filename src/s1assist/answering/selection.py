@@ -90,17 +90,24 @@ def select(
 
 
 def asked_section(
-    pool: Sequence[Candidate], scored: Scored, settings: AnswerSettings, *, advice: bool
+    pool: Sequence[Candidate],
+    scored: Scored,
+    settings: AnswerSettings,
+    *,
+    advice: bool,
+    bears: Sequence[bool] | None = None,
 ) -> list[int]:
     """When a section's heading asks the question ("What does the S1 nerve control?") and
     its best sentence scores within `settings.heading_margin` of the best sentence anywhere,
-    its first sentences in reading order and its best one; empty otherwise (a heading that
-    asks does not override a clearly better sentence elsewhere)."""
+    its first sentences in reading order and its best one (past its opening, only those that
+    bear on the asked aspect, `bears`, when some do); empty otherwise (a heading that asks
+    does not override a clearly better sentence elsewhere)."""
     column = FEATURES.index("heading_similarity")
     quotable = [i for i, c in enumerate(pool) if not c.item]
     if not quotable:
         return []
     top = max(quotable, key=lambda i: float(scored.scores[i]))
+    by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}
     sections: dict[tuple[str, str], list[int]] = {}
     for i, candidate in enumerate(pool):
         if float(scored.features[i, column]) >= settings.heading_match and not candidate.item:
@@ -112,11 +119,20 @@ def asked_section(
     for members in ranked:
         if max(float(scored.scores[i]) for i in members) < best - settings.heading_margin:
             continue  # a clearly better sentence is elsewhere: it leads, not this heading
+        # With sentences on the asked aspect under it, the section's opening (its answer to
+        # the heading's question) and those sentences are read, each after what it leans on.
+        on_aspect = bears if bears is not None and any(bears[i] for i in members) else None
         chosen: list[int] = []
         for i in sorted(members, key=lambda i: pool[i].start):
             if pool[i].filler and not advice:
                 continue
-            if pool[i].dangling and not _continues(pool, chosen, i):
+            if on_aspect is not None:
+                if chosen and not on_aspect[i]:
+                    continue
+                group = _with_antecedent(i, pool, by_position, chosen)
+            else:
+                group = [] if pool[i].dangling and not _continues(pool, chosen, i) else [i]
+            if not group:
                 continue  # it would follow a sentence it does not continue
             if (
                 chosen
@@ -124,7 +140,7 @@ def asked_section(
                 > settings.max_redundancy
             ):
                 continue
-            chosen.append(i)
+            chosen += [j for j in group if j not in chosen]
         if chosen:
             return _with_best(chosen, pool, scored.scores, settings.max_sentences)
     return []
@@ -135,15 +151,18 @@ def _with_best(
 ) -> list[int]:
     """The first `most` of `members` (in reading order), the best-scoring one among them
     even when it comes later: a long section's best sentence is never cut for its opening
-    ones (it takes the last place, with the sentence it continues when it dangles)."""
+    ones (it takes the last place, after the sentences it continues when it dangles)."""
     if len(members) <= most:
         return list(members)
     best = max(members, key=lambda i: float(scores[i]))
     at = members.index(best)
     if at < most:
         return list(members[:most])
-    tail = [members[at - 1], best] if pool[best].dangling else [best]
-    return [*members[: most - len(tail)], *tail]
+    start = at
+    while pool[members[start]].dangling and start > 0 and at - start < _MOST_ANTECEDENTS:
+        start -= 1
+    tail = list(members[start : at + 1])
+    return [*members[: max(0, most - len(tail))], *tail]
 
 
 def _continues(pool: Sequence[Candidate], chosen: Sequence[int], i: int) -> bool:
