@@ -29,6 +29,8 @@ SHOULD_FLAG = [
     ("I've had chills and sweats all night with this back pain", RedFlag.FEVER),
     ("My foot is dropping and it's getting worse every day", RedFlag.PROGRESSIVE_WEAKNESS),
     ("I can't feel anything when I wipe", RedFlag.SADDLE_NUMBNESS),
+    ("My leg went numb and now I can't feel the toilet paper when I wipe", RedFlag.SADDLE_NUMBNESS),
+    ("I barely feel it when I wipe since my disc went", RedFlag.SADDLE_NUMBNESS),
     ("I've gone numb down there since my back went", RedFlag.SADDLE_NUMBNESS),
     ("I wet myself this morning and my sciatica is bad", RedFlag.BLADDER_BOWEL),
     ("My legs gave way on the stairs today", RedFlag.BILATERAL_WEAKNESS),
@@ -67,6 +69,8 @@ SHOULD_NOT_FLAG = [
     "I'm asking for a patient: does loss of bladder control mean cauda equina?",
     "My physio says my weak calf is getting stronger each week",
     "I saw a car hit a cyclist yesterday; can that injure the S1 root?",
+    "Does numbness when wiping mean cauda equina?",
+    "I can't feel my foot when I walk on gravel",
 ]
 
 

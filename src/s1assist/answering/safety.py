@@ -73,8 +73,9 @@ _RULES: tuple[_Rule, ...] = (
             r"back passage|anus|between (?:my|the) legs|perine\w*|bum|buttocks both|down there)|"
             r"\b(?:groin|saddle|genital\w*|inner thighs?|back passage|bum|down there)\b[^.?!]{0,30}"
             r"\b(?:numb\w*|no feeling|tingl\w*)|"
-            rf"(?:{_CANT}|don'?t|do not) feel (?:anything |much |it |a thing )?(?:when|as|while) "
-            r"I wipe|(?:numb\w*|no feeling|no sensation) when I wipe"
+            rf"(?:{_CANT}|don'?t|do not|barely|hardly) feel\b[^.?!]{{0,30}}\b(?:when|as|while|if) "
+            r"I wipe|(?:numb\w*|no feeling|no sensation)[^.?!]{0,20}\b(?:when|while|as) (?:I )?"
+            rf"wip(?:e|ing)\b|{_CANT} feel (?:the )?toilet (?:paper|roll|tissue)"
         ),
         "numbness in the groin, genitals or saddle area",
         _CAUDA_EQUINA,
