@@ -147,11 +147,15 @@ class Assistant:
             reply = _THANKS if thanks else _GREETING
             return Answer(question, question, reply, False, 1.0, NOTICE)
         asked, query = self.read_question(question, history, safety)
-        main = self.compose(asked, query)
         warning = None
         if safety.topics:
             topic = " ".join(safety.topics)
             warning = self.compose(analyze(topic), topic)
+        # A warning sign told with no question beside it ("I have sciatica and since
+        # yesterday I cannot control my bladder") is answered by what the sources say about
+        # the sign; the rest of the story asks nothing.
+        told_only = asked.statement and warning is not None and warning.answered
+        main = None if told_only else self.compose(asked, query)
         result = answer(asked, query, main, warning, self.reading)
         if self.settings.answer.writer is not Writer.EXTRACTIVE:
             result = self._written(result, question, history)

@@ -333,3 +333,25 @@ def test_under_the_asked_heading_only_sentences_on_the_asked_aspect_follow_its_o
     assert "doing research on your own" not in fix.answer
     assert "hot and cold therapy" in fix.answer
     assert_grounded(fix, built_index)
+
+
+def test_a_warning_sign_told_without_a_question_gets_what_the_sources_say_about_it(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    told = assistant.answer("My leg went numb and I can't feel the toilet paper when I wipe", [])
+    assert told.answer.startswith("URGENT:")
+    # The sign's own sentence, not the operations after it in its passage, and no answer
+    # to a question that was not asked.
+    assert [b.kind for b in told.blocks] == [BlockKind.WARNING]
+    assert [s.text for s in told.sentences] == [
+        "Immediate surgical assessment is required for cauda equina syndrome, a rare but "
+        "severe compression affecting bladder and bowel function."
+    ]
+    assert_grounded(told, built_index)
+    # A question beside the sign is still answered, below what is said about the sign.
+    asked = assistant.answer(
+        "I can't feel anything when I wipe. How is S1 radiculopathy treated?", []
+    )
+    kinds = [b.kind for b in asked.blocks]
+    assert kinds[0] is BlockKind.WARNING and BlockKind.LEAD in kinds
+    assert "Initial management of S1 radiculopathy" in asked.answer

@@ -236,3 +236,9 @@ def test_set_phrases_name_no_subject() -> None:
     question = analyze("What makes the SI joint go wrong in the first place?")
     assert {"si", "joint"} <= set(question.subject)
     assert not {"first", "place"} & set(question.subject)
+
+
+def test_a_statement_asks_nothing() -> None:
+    assert analyze("my ankle reflex is gone on one side").statement
+    assert not analyze("My ankle reflex is gone. Is that S1?").statement
+    assert not analyze("how is S1 radiculopathy treated").statement

@@ -6,6 +6,7 @@ when the person describes a warning sign, the hits for that sign's topic.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -145,7 +146,7 @@ def answer(
         offset = len(pool)
         pool += composition.pool
         support.update({offset + i: s for i, s in composition.support.items()})
-        chosen = composition.parts[:1] if composition is warning else composition.parts
+        chosen = (warning_lead(composition),) if composition is warning else composition.parts
         for part in chosen:
             picks = tuple(offset + i for i in part.picks if composition.pool[i].key not in seen)
             seen.update(pool[i].key for i in picks)
@@ -164,6 +165,15 @@ def answer(
         confidence=shown.coverage.probability,
         conflict=conflict,
     )
+
+
+def warning_lead(composition: Composition) -> Part:
+    """What the sources say about a warning sign: the lead sentence of its composition and
+    the sentences that lean on it, not the rest of the lead's passage ("Immediate surgical
+    assessment is required for cauda equina syndrome", without the operations that follow)."""
+    picks = composition.parts[0].picks
+    kept = [picks[0], *itertools.takewhile(lambda i: composition.pool[i].dangling, picks[1:])]
+    return Part(composition.parts[0].kind, tuple(kept))
 
 
 def abstained(question: str, query: str, confidence: float) -> Answer:

@@ -89,6 +89,8 @@ class Question:
     """The corpus's words for the ask's everyday words ("tiptoes" -> "plantar flexion")."""
     carried: tuple[str, ...] = ()
     """Words of earlier questions a follow-up leans on ("heal" after "S1 impingement")."""
+    statement: bool = False
+    """Nothing is asked ("my ankle reflex is gone on one side"): all of it is the ask."""
     leans_on: str = ""
     """The story, when the ask names nothing of its own: what "that" in "Is that expected?"
     stands for."""
@@ -119,7 +121,8 @@ def analyze(text: str) -> Question:
     asks = [s for s in sentences if s.rstrip().endswith("?")]
     if not asks and sentences and _INTERROGATIVE.match(sentences[-1]):
         asks = [sentences[-1]]
-    if not asks:
+    statement = not asks
+    if statement:
         asks = sentences  # a statement ("my ankle reflex is gone"): all of it is the ask
     ask = _DISCOURSE.sub("", " ".join(asks)).strip() or text.strip()
     story = " ".join(s for s in sentences if s not in asks).strip()
@@ -150,6 +153,7 @@ def analyze(text: str) -> Question:
         subject=stems,
         specificity=tuple(subject.values()),
         lay_terms=lay,
+        statement=statement,
         leans_on=leans_on,
     )
 
