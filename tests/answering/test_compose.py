@@ -355,3 +355,13 @@ def test_a_warning_sign_told_without_a_question_gets_what_the_sources_say_about_
     kinds = [b.kind for b in asked.blocks]
     assert kinds[0] is BlockKind.WARNING and BlockKind.LEAD in kinds
     assert "Initial management of S1 radiculopathy" in asked.answer
+
+
+def test_an_s1_diagnosis_question_is_not_answered_with_the_si_joints_tests(
+    assistant: Assistant,
+) -> None:
+    # The FAQ's "What are 3 tests to tell you if your back pain is caused by SI?" is about
+    # the SI joint; the guideline says how S1 impingement is confirmed.
+    answer = assistant.answer("How is S1 radiculopathy diagnosed?", [])
+    assert "SI joint dysfunction" not in answer.answer
+    assert "imaging studies like MRI" in answer.answer

@@ -229,6 +229,8 @@ def test_spinal_levels_and_the_si_joint_are_read_by_their_own_and_the_lexicons_n
     assert sites("the first sacral root") == {"s1"}
     assert sites("S1 nerve, sciatica and the SI joint") == {"s1", "si"}  # "SI" is a joint
     assert sites("Where is sacroiliac pain typically felt?") == {"si"}
+    assert sites("What are 3 tests to tell you if your back pain is caused by SI?") == {"si"}
+    assert sites("si no") == frozenset()
     assert sites("Conservative Treatments to Support Healing") == frozenset()
 
 

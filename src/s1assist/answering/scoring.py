@@ -30,7 +30,8 @@ IdfLookup = Callable[[str], float | None]
 _UNKNOWN_TERM_IDF = 8.0
 # A spinal level: a root or vertebra ("S1", "L5"), alone or in a segment ("L5-S1").
 _LEVEL = re.compile(r"(?<![a-z0-9])([ctls])([1-9]|1[0-2])(?![0-9])", re.IGNORECASE)
-_SACROILIAC = re.compile(r"\bsacroiliac\b", re.IGNORECASE)
+# The SI joint, by name or as a bare "SI" ("... caused by SI?"); "si" in lower case is not it.
+_SACROILIAC = re.compile(r"\b(?:(?i:sacroiliac)|SI)\b")
 
 FEATURES: tuple[str, ...] = (
     "ask_similarity",
