@@ -177,6 +177,9 @@ def asked_aspects(question: str) -> tuple[Aspect, ...]:
     found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
     if Aspect.ANATOMY in found and re.search(_SUPPLIES_FEELING, question, re.IGNORECASE):
         found = [aspect for aspect in found if aspect is not Aspect.SYMPTOM]
+    if Aspect.RECOVERY in found and _HOW_LONG.search(question):
+        # "How long until my foot stops feeling numb?" asks when, not what is felt.
+        found = [aspect for aspect in found if aspect is not Aspect.SYMPTOM]
     if Aspect.CAUSE in found and Aspect.SYMPTOM not in found and _names_symptom(question):
         found.insert(found.index(Aspect.CAUSE) + 1, Aspect.SYMPTOM)
     return tuple(found)

@@ -365,3 +365,8 @@ def test_an_s1_diagnosis_question_is_not_answered_with_the_si_joints_tests(
     answer = assistant.answer("How is S1 radiculopathy diagnosed?", [])
     assert "SI joint dysfunction" not in answer.answer
     assert "imaging studies like MRI" in answer.answer
+
+
+def test_how_long_numbness_lasts_is_answered_with_a_duration(assistant: Assistant) -> None:
+    answer = assistant.answer("how long until my foot stops feeling numb after sciatica?", [])
+    assert "months" in answer.answer

@@ -244,3 +244,10 @@ def test_a_statement_asks_nothing() -> None:
     assert analyze("my ankle reflex is gone on one side").statement
     assert not analyze("My ankle reflex is gone. Is that S1?").statement
     assert not analyze("how is S1 radiculopathy treated").statement
+
+
+def test_how_long_a_feeling_lasts_asks_when_not_what_is_felt() -> None:
+    assert asked_aspects("how long until my foot stops feeling numb after sciatica?") == (
+        Aspect.RECOVERY,
+    )
+    assert Aspect.SYMPTOM in asked_aspects("What does S1 nerve pain feel like?")
