@@ -260,6 +260,14 @@ class AnswerSettings(_Section):
     min_margin: float = Field(
         3.0, ge=0.0, le=20.0, description="Up to the minimum, keep sentences this close."
     )
+    verdict_margin: float = Field(
+        3.0,
+        ge=0.0,
+        le=20.0,
+        description="A yes/no question is led by a sentence that opens with what it asks "
+        "about ('Surgery is typically reserved ...') when it scores at most this far below "
+        "the best (logits).",
+    )
     min_key_points: int = Field(
         3,
         ge=2,

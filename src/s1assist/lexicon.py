@@ -106,3 +106,22 @@ def expand(query: str) -> str:
         if found:
             extra.extend(term for term in group if term not in found)
     return f"{query} {' '.join(extra)}" if extra else query
+
+
+# A spinal level: a root or vertebra ("S1", "L5"), alone or in a segment ("L5-S1").
+_LEVEL = re.compile(r"(?<![a-z0-9])([ctls])([1-9]|1[0-2])(?![0-9])", re.IGNORECASE)
+# The SI joint, by name or as a bare "SI" ("... caused by SI?"); "si" in lower case is not it.
+_SACROILIAC = re.compile(r"\b(?:(?i:sacroiliac)|SI)\b")
+
+
+@lru_cache(maxsize=65_536)
+def sites(text: str) -> frozenset[str]:
+    """The spinal levels and the SI joint that `text` names, by their own names or the
+    lexicon's ("first sacral" is S1): {"l5", "s1"} for "the L5-S1 disc", {"si"} for "SI
+    joint pain". A heading on another site ("How long does it take for L5-S1 to heal?",
+    "Where is SI joint pain typically felt?") answers a question on S1 only in general."""
+    expanded = expand(text)
+    found = {f"{m[1]}{m[2]}".lower() for m in _LEVEL.finditer(expanded)}
+    if _SACROILIAC.search(expanded):
+        found.add("si")
+    return frozenset(found)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from s1assist.answering.abstention import body_part_missing, other_entity
-from s1assist.answering.question import analyze, specificity
-from s1assist.answering.scoring import sites
+from s1assist.answering.question import analyze, says_yes_or_no, specificity
 from s1assist.aspects import (
     Aspect,
     answer_terms,
@@ -21,6 +20,7 @@ from s1assist.aspects import (
 )
 from s1assist.errors import ConfigError
 from s1assist.fitted import load_fitted
+from s1assist.lexicon import sites
 
 
 def test_the_story_is_set_apart_from_what_is_asked() -> None:
@@ -251,3 +251,14 @@ def test_how_long_a_feeling_lasts_asks_when_not_what_is_felt() -> None:
         Aspect.RECOVERY,
     )
     assert Aspect.SYMPTOM in asked_aspects("What does S1 nerve pain feel like?")
+
+
+def test_a_yes_no_question_is_answered_by_a_sentence_on_what_it_asks_about() -> None:
+    surgery = analyze("is surgery needed for S1 radiculopathy?")
+    assert says_yes_or_no(surgery, "Surgery is typically reserved for cases where ...")
+    assert not says_yes_or_no(surgery, "The goal of surgery is always decompression.")
+    # S1 is what nearly every sentence is about: it gives no verdict on its own.
+    permanent = analyze("Can S1 nerve damage be permanent?")
+    assert permanent.topic == ""
+    assert not says_yes_or_no(permanent, "The S1 nerve root belongs to the peripheral system.")
+    assert not says_yes_or_no(analyze("What is surgery for?"), "Surgery is typically ...")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from s1assist.answering.abstention import NOT_COVERED, Coverage, decide
 from s1assist.answering.evidence import Candidate, asks_for_advice, gather
 from s1assist.answering.layout import Part, arrange, disagreement, render
-from s1assist.answering.question import Question
+from s1assist.answering.question import Question, says_yes_or_no
 from s1assist.answering.scoring import Encode, IdfLookup, Scored, Vectors, score
 from s1assist.answering.selection import asked_section, select
 from s1assist.config import AnswerSettings
@@ -87,7 +87,10 @@ def compose(
     # A follow-up's few words can echo an earlier heading; only a full question asks one.
     full = not question.carried
     section = asked_section(pool, scored, settings, advice=advice, bears=bears) if full else []
-    chosen = section or select(pool, scored, settings, advice=advice, bears=bears)
+    verdicts = [not c.dangling and says_yes_or_no(question, c.text) for c in pool]
+    chosen = section or select(
+        pool, scored, settings, advice=advice, bears=bears, verdicts=verdicts
+    )
     if not chosen:
         return Composition(pool, (), {}, coverage, None)
     points = key_points(pool, scored, chosen[0], settings, bears)

@@ -24,7 +24,7 @@ from s1assist.aspects import (
     section_terms,
 )
 from s1assist.lexical import tokenize
-from s1assist.lexicon import corpus_terms, in_corpus_words
+from s1assist.lexicon import corpus_terms, in_corpus_words, sites
 from s1assist.sentences import sentence_spans
 
 _INTERROGATIVE = re.compile(
@@ -89,6 +89,9 @@ class Question:
     """The corpus's words for the ask's everyday words ("tiptoes" -> "plantar flexion")."""
     carried: tuple[str, ...] = ()
     """Words of earlier questions a follow-up leans on ("heal" after "S1 impingement")."""
+    topic: str = ""
+    """The first word the ask names, stemmed: what a yes/no question asks about ("surgeri"
+    of "Is surgery needed for S1 radiculopathy?"); empty when it is a site."""
     statement: bool = False
     """Nothing is asked ("my ankle reflex is gone on one side"): all of it is the ask."""
     leans_on: str = ""
@@ -153,9 +156,27 @@ def analyze(text: str) -> Question:
         subject=stems,
         specificity=tuple(subject.values()),
         lay_terms=lay,
+        topic=opening_term(ask),
         statement=statement,
         leans_on=leans_on,
     )
+
+
+def opening_term(text: str) -> str:
+    """The first stemmed word of `text` that names something, not one that asks; none when
+    that word is a site ("S1", "SI"), which nearly every sentence of the sources is about."""
+    for word in _WORD.findall(text):
+        for stem in tokenize(word):
+            if stem not in _ASKING_WORDS and not stem.isdigit():
+                return "" if sites(word) else stem
+    return ""
+
+
+def says_yes_or_no(question: Question, sentence: str) -> bool:
+    """Whether `sentence` gives a yes/no question its verdict: it opens with what is asked
+    about ("Surgery is typically reserved for cases where ..." for "Is surgery needed for
+    S1 radiculopathy?")."""
+    return question.yes_no and bool(question.topic) and opening_term(sentence) == question.topic
 
 
 def with_subject(question: Question, words: Sequence[str]) -> Question:

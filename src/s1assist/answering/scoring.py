@@ -9,7 +9,6 @@ or the SI joint when the S1 root is asked about). Their weights come from `fitte
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,16 +21,12 @@ from s1assist.answering.question import Question
 from s1assist.aspects import aspect_match, has_duration, stems
 from s1assist.fitted import Linear
 from s1assist.lexical import tokenize
-from s1assist.lexicon import expand
+from s1assist.lexicon import expand, sites
 
 Vectors = npt.NDArray[np.float32]
 Encode = Callable[[Sequence[str]], Vectors]
 IdfLookup = Callable[[str], float | None]
 _UNKNOWN_TERM_IDF = 8.0
-# A spinal level: a root or vertebra ("S1", "L5"), alone or in a segment ("L5-S1").
-_LEVEL = re.compile(r"(?<![a-z0-9])([ctls])([1-9]|1[0-2])(?![0-9])", re.IGNORECASE)
-# The SI joint, by name or as a bare "SI" ("... caused by SI?"); "si" in lower case is not it.
-_SACROILIAC = re.compile(r"\b(?:(?i:sacroiliac)|SI)\b")
 
 FEATURES: tuple[str, ...] = (
     "ask_similarity",
@@ -147,19 +142,6 @@ def featurize(
         )
     matrix = np.asarray(rows, dtype=np.float32).reshape(len(pool), len(FEATURES))
     return matrix, vectors, np.asarray(ask_similarity, dtype=np.float32)
-
-
-@lru_cache(maxsize=65_536)
-def sites(text: str) -> frozenset[str]:
-    """The spinal levels and the SI joint that `text` names, by their own names or the
-    lexicon's ("first sacral" is S1): {"l5", "s1"} for "the L5-S1 disc", {"si"} for "SI
-    joint pain". A heading on another site ("How long does it take for L5-S1 to heal?",
-    "Where is SI joint pain typically felt?") answers a question on S1 only in general."""
-    expanded = expand(text)
-    found = {f"{m[1]}{m[2]}".lower() for m in _LEVEL.finditer(expanded)}
-    if _SACROILIAC.search(expanded):
-        found.add("si")
-    return frozenset(found)
 
 
 def _wants_answer_type(question: Question) -> bool:

@@ -28,10 +28,12 @@ def select(
     *,
     advice: bool,
     bears: Sequence[bool] | None = None,
+    verdicts: Sequence[bool] = (),
 ) -> list[int]:
     """Indexes into `pool`: the lead first, each dangling sentence right after the one it
     continues, the rest in score order. When some sentences bear on the asked aspect
-    (`bears`), only those are chosen."""
+    (`bears`), only those are chosen; a sentence that gives a yes/no question its verdict
+    (`verdicts`) leads when it scores within `settings.verdict_margin` of the best."""
     scores = scored.scores
     usable = [
         i
@@ -42,6 +44,12 @@ def select(
         usable = [i for i in usable if bears[i]]
     if not usable:
         return []
+    # A yes/no question is led by the sentence that gives its verdict ("Surgery is typically
+    # reserved for ...") when one scores close to the best.
+    floor = float(scores[usable[0]]) - settings.verdict_margin
+    verdict = next((i for i in usable if verdicts and verdicts[i] and scores[i] >= floor), None)
+    if verdict is not None:
+        usable = [verdict, *(i for i in usable if i != verdict)]
     by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}
     lead: list[int] = []
     for i in usable:
