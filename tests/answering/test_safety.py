@@ -40,6 +40,10 @@ SHOULD_FLAG = [
     ("My ankle grows weaker each morning", RedFlag.PROGRESSIVE_WEAKNESS),
     ("A van struck me on my bike on Friday and my back is sore", RedFlag.MAJOR_TRAUMA),
     ("I was knocked over by a motorbike and now my leg tingles", RedFlag.MAJOR_TRAUMA),
+    (
+        "I fell off my bike years ago, and yesterday I fell again; my back is agony",
+        RedFlag.MAJOR_TRAUMA,
+    ),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -70,6 +74,9 @@ SHOULD_NOT_FLAG = [
     "My physio says my weak calf is getting stronger each week",
     "I saw a car hit a cyclist yesterday; can that injure the S1 root?",
     "Does numbness when wiping mean cauda equina?",
+    # An accident long past is no recent trauma.
+    "Since my car accident five years ago I've had a dull ache in my buttock",
+    "I had a bad fall as a child and now my SI joint hurts",
     "I can't feel my foot when I walk on gravel",
 ]
 

@@ -155,6 +155,11 @@ _RESOLVED = _rx(
     r"went away|resolved|no longer|last (?:month|year)|every time|years ago|"
     r"(?:is|was|are) normal|getting better|improving|improved)\b"
 )
+# An accident long past ("since my car accident five years ago") is no recent trauma.
+_LONG_AGO = _rx(
+    r"\b(?:years|decades?) (?:ago|back|before)\b|\ba (?:year|decade) ago\b|\blast year\b|"
+    r"\bas a (?:child|kid|teenager|teen)\b|\bwhen i was (?:young|little|\d+)\b"
+)
 # A denial just before the sign ("no numbness in my groin", "I've never had cancer") or a
 # reassurance just after it ("my bladder's fine").
 _DENIED_BEFORE = _rx(
@@ -240,6 +245,8 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
         if rule.flag in _DENIABLE and _RESOLVED.search(text[left:right]):
             continue
         if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
+            continue
+        if rule.flag is RedFlag.MAJOR_TRAUMA and _LONG_AGO.search(text[left:right]):
             continue
         spans.append(match.span())
     return spans
