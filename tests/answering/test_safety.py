@@ -44,6 +44,16 @@ SHOULD_FLAG = [
         "I fell off my bike years ago, and yesterday I fell again; my back is agony",
         RedFlag.MAJOR_TRAUMA,
     ),
+    # More everyday words for the same signs.
+    ("I'm burning up and shivering and my back is killing me", RedFlag.FEVER),
+    ("I've been sweating at night and my back aches", RedFlag.FEVER),
+    ("My foot has gone floppy and it's worse than yesterday", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I'm tripping over my foot more and more each day", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My leg keeps giving way and it's getting worse", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I can't lift my foot and it's spreading up my leg", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I've lost all feeling in my private parts", RedFlag.SADDLE_NUMBNESS),
+    ("I can't feel anything down below since this morning", RedFlag.SADDLE_NUMBNESS),
+    ("I slipped on the ice and fell down the steps, now my back hurts", RedFlag.MAJOR_TRAUMA),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -77,6 +87,13 @@ SHOULD_NOT_FLAG = [
     # An accident long past is no recent trauma.
     "Since my car accident five years ago I've had a dull ache in my buttock",
     "I had a bad fall as a child and now my SI joint hurts",
+    # Someone else's fall, a sign long past, a fear, burning pain, a sign that has gone.
+    "My dog fell down the stairs and I hurt my back catching him",
+    "I had a fever as a child",
+    "I wet the bed when I was a kid; can sciatica do that?",
+    "I'm worried about cancer, can sciatica be a sign?",
+    "My leg feels like it's burning up at night",
+    "The weakness in my foot has gone away",
     "I can't feel my foot when I walk on gravel",
 ]
 

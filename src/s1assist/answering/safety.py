@@ -69,9 +69,11 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.SADDLE_NUMBNESS,
         _rx(
             r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|pins and needles|"
-            r"tingl\w*)[^.?!]{0,40}\b(?:groin|saddle|genital\w*|private\w*|inner thighs?|"
-            r"back passage|anus|between (?:my|the) legs|perine\w*|bum|buttocks both|down there)|"
-            r"\b(?:groin|saddle|genital\w*|inner thighs?|back passage|bum|down there)\b[^.?!]{0,30}"
+            r"tingl\w*|lost (?:all )?(?:the )?(?:feeling|sensation))[^.?!]{0,40}\b(?:groin|saddle|"
+            r"genital\w*|private\w*|inner thighs?|back passage|anus|between (?:my|the) legs|"
+            r"perine\w*|bum|buttocks both|down (?:there|below))|"
+            r"\b(?:groin|saddle|genital\w*|inner thighs?|back passage|bum|down (?:there|below))\b"
+            r"[^.?!]{0,30}"
             r"\b(?:numb\w*|no feeling|tingl\w*)|"
             rf"(?:{_CANT}|don'?t|do not|barely|hardly) feel\b[^.?!]{{0,30}}\b(?:when|as|while|if) "
             r"I wipe|(?:numb\w*|no feeling|no sensation)[^.?!]{0,20}\b(?:when|while|as) (?:I )?"
@@ -98,6 +100,8 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.PROGRESSIVE_WEAKNESS,
         _rx(
             r"(?:weak\w*|foot drop|drop foot|foot (?:is |keeps )?(?:dropping|drops|slapping)|"
+            r"foot (?:has gone |is |feels |went )?floppy|floppy foot|trip\w* over my (?:foot|toes)|"
+            rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
             r"progress\w*|more and more|increasing)|"
@@ -114,10 +118,10 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.FEVER,
         _rx(
-            r"\b(?:i'?ve got|i have|i'?ve had|i had|i'?m|with|running|got|getting|having)\b"
-            r"[^.?!]{0,20}\b(?:fever\w*|(?:high )?temperature|temp\b|chills|night sweats|sweats|"
-            r"shivers|rigors)|\b(?:fever|temperature|temp)\b[^.?!]{0,15}\b(?:3[89]|4[01])(?:[.,]"
-            r"\d)?\b|\b(?:3[89]|4[01])(?:[.,]\d)?\s*(?:°\s*c?|degrees)|\b10[0-4](?:\.\d)?\s*"
+            r"\b(?:i'?ve got|i have|i'?ve had|i'?ve been|i had|i'?m|with|running|got|getting|"
+            r"having)\b[^.?!]{0,20}\b(?:fever\w*|(?:high )?temperature|temp\b|chills|night sweats|"
+            r"sweats|sweating at night|shiver\w*|rigors)|\bi(?:'?m| am) burning up\b|"
+            r"\b(?:fever|temperature|temp)\b[^.?!]{0,15}\b(?:3[89]|4[01])(?:[.,]\d)?\b|\b(?:3[89]|4[01])(?:[.,]\d)?\s*(?:°\s*c?|degrees)|\b10[0-4](?:\.\d)?\s*"
             r"(?:°\s*f?|degrees f|f\b)|\bfeverish\b|\bhigh temperature\b"
         ),
         "fever with back pain",
@@ -139,7 +143,9 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"\b(?:i|i'?ve)\s+(?:fell|fallen|came off|was thrown|was hit|crashed|had a (?:bad )?"
             r"fall)|\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
-            r"collision)|\bfell (?:off|from|down)\b|\b(?:hit|knocked (?:down|over|off)) by an? "
+            r"collision)|\b(?:and|then|i'?ve|had)\s+(?:just\s+)?(?:fell|fallen) (?:off|from|"
+            r"down)\b|"
+            r"\b(?:hit|knocked (?:down|over|off)) by an? "
             r"(?:car|van|bus|lorry|vehicle|truck|motorbike|motorcycle)|\b(?:a|the) (?:car|van|"
             r"bus|lorry|vehicle|truck|motorbike|motorcycle) (?:hit|struck|ran over|knocked)\b"
             r"[^.?!]{0,12}\bme\b|\bcame off my|\ba (?:bad|big|hard|heavy) fall\b"
@@ -151,14 +157,21 @@ _RULES: tuple[_Rule, ...] = (
 )
 # Words that show a sign is in the past and resolved, not a current complaint.
 _RESOLVED = _rx(
-    r"\b(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone(?! numb| dead| weak)|"
-    r"went away|resolved|no longer|last (?:month|year)|every time|years ago|"
-    r"(?:is|was|are) normal|getting better|improving|improved)\b"
+    r"\b(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone"
+    r"(?! numb| dead| weak| floppy| limp)|went away|resolved|no longer|last (?:month|year)|"
+    r"every time|years ago|(?:is|was|are) normal|getting better|improving|improved)\b"
 )
-# An accident long past ("since my car accident five years ago") is no recent trauma.
+# A sign long past ("since my car accident five years ago", "a fever as a child") is no
+# present one; a history of cancer counts however long ago.
 _LONG_AGO = _rx(
     r"\b(?:years|decades?) (?:ago|back|before)\b|\ba (?:year|decade) ago\b|\blast year\b|"
-    r"\bas a (?:child|kid|teenager|teen)\b|\bwhen i was (?:young|little|\d+)\b"
+    r"\bas a (?:child|kid|teenager|teen|baby)\b|"
+    r"\bwhen i was (?:young|little|small|\d+|an? (?:child|kid|boy|girl|teenager|baby))\b"
+)
+# Fear of a disease is no history of it ("I'm worried about cancer").
+_FEARED = _rx(
+    r"\b(?:worried|afraid|scared|concerned|anxious|nervous|frightened|wondering)\b"
+    r"|\bfear\w*"
 )
 # A denial just before the sign ("no numbness in my groin", "I've never had cancer") or a
 # reassurance just after it ("my bladder's fine").
@@ -246,7 +259,9 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             continue
         if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
             continue
-        if rule.flag is RedFlag.MAJOR_TRAUMA and _LONG_AGO.search(text[left:right]):
+        if rule.flag is not RedFlag.CANCER_HISTORY and _LONG_AGO.search(text[left:right]):
+            continue
+        if rule.flag is RedFlag.CANCER_HISTORY and _FEARED.search(text[left : match.end()]):
             continue
         spans.append(match.span())
     return spans
