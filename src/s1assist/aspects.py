@@ -8,6 +8,7 @@ people use to ask ("how long", "get rid of") and the words the corpus uses to an
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,7 +61,7 @@ _CUES: dict[Aspect, _Cues] = {
     Aspect.EXERCISE: _Cues(
         r"\bexercis\w*|\bstretch\w*|\bphysio\w*|\byoga\b|\bworkouts?\b|\bstrengthen\w*|"
         r"\bphysical therap\w*",
-        "exercises exercise stretching strengthening physical therapy therapist yoga core "
+        "exercises exercise stretching strengthening physical+therapy therapist yoga core "
         "stabilization",
     ),
     Aspect.TREATMENT: _Cues(
@@ -73,7 +74,7 @@ _CUES: dict[Aspect, _Cues] = {
         r"\brelief\b|\bget rid of\b|\bwhat (?:can|should) (?:i|you|we) do\b|\bremed\w*|"
         r"\bease\b|\boptions?\b|\binjections?\b",
         "treatment treatments treat treated therapy conservative management relief injection "
-        "nsaids physical therapy medications",
+        "nsaids physical+therapy medications lifestyle",
     ),
     Aspect.RECOVERY: _Cues(
         r"\bhow long\b|\bheal\w*|\brecover\w*|\bprognos\w*|\bpermanent\w*|\bget better\b|"
@@ -165,9 +166,18 @@ _SHARE = re.compile(
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[tuple[Aspect, re.Pattern[str], frozenset[str]], ...]:
     return tuple(
-        (aspect, re.compile(cues.asks, re.IGNORECASE), frozenset(tokenize(cues.answers)))
+        (aspect, re.compile(cues.asks, re.IGNORECASE), _answer_words(cues.answers))
         for aspect, cues in _CUES.items()
     )
+
+
+def _answer_words(answers: str) -> frozenset[str]:
+    """The stems of `answers`; words joined by "+" are one phrase ("physical+therapy" is
+    not "physical" alone, which also begins "physical examination")."""
+    found: set[str] = set()
+    for word in answers.split():
+        found.add(" ".join(tokenize(word.replace("+", " "))))
+    return frozenset(found - {""})
 
 
 def asked_aspects(question: str) -> tuple[Aspect, ...]:
@@ -240,6 +250,12 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
 
 
+def answer_words(aspects: tuple[Aspect, ...]) -> frozenset[str]:
+    """`answer_terms` with each phrase's words apart ("physic", "therapi"): the words that
+    say what is asked, not what it is asked about."""
+    return frozenset(word for term in answer_terms(aspects) for word in term.split())
+
+
 def section_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     """The words of a section heading under which `aspects` are discussed: their own, and for
     a narrower aspect its broader one's, which take in the broader one's other narrow aspects
@@ -265,7 +281,14 @@ def aspect_match(text: str, terms: frozenset[str]) -> float:
     """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
     if not terms:
         return 0.0
-    return 1.0 if terms.intersection(stems(text)) else 0.0
+    return 1.0 if terms.intersection(stems(text)) or terms.intersection(_pairs(text)) else 0.0
+
+
+@lru_cache(maxsize=65_536)
+def _pairs(text: str) -> frozenset[str]:
+    """Each two stemmed terms of `text` that follow each other, as "physic therapi"."""
+    terms = tokenize(text)
+    return frozenset(f"{a} {b}" for a, b in itertools.pairwise(terms))
 
 
 @lru_cache(maxsize=65_536)

@@ -262,3 +262,15 @@ def test_a_yes_no_question_is_answered_by_a_sentence_on_what_it_asks_about() -> 
     assert permanent.topic == ""
     assert not says_yes_or_no(permanent, "The S1 nerve root belongs to the peripheral system.")
     assert not says_yes_or_no(analyze("What is surgery for?"), "Surgery is typically ...")
+
+
+def test_physical_therapy_is_matched_as_a_phrase_not_by_physical_alone() -> None:
+    exercise = answer_terms((Aspect.EXERCISE,))
+    assert aspect_match("Physical therapy is a cornerstone of conservative treatment", exercise)
+    assert not aspect_match("Proper diagnosis through physical examination", exercise)
+    treatment = answer_terms((Aspect.TREATMENT,))
+    assert not aspect_match("Proper diagnosis through physical examination", treatment)
+    assert aspect_match("Lifestyle changes can involve simple modifications", treatment)
+    # The phrase's words still name no subject: "physio" is read as "physical therapy",
+    # which is what is asked, not what it is asked about.
+    assert "physic" not in analyze("Which exercises does a physio give for S1 pain?").subject

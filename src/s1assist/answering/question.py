@@ -17,6 +17,7 @@ from functools import lru_cache
 from s1assist.aspects import (
     Aspect,
     answer_terms,
+    answer_words,
     ask_cues,
     asked_aspects,
     asks_duration,
@@ -131,7 +132,7 @@ def analyze(text: str) -> Question:
     story = " ".join(s for s in sentences if s not in asks).strip()
     # A story-only ask ("Is this normal?") takes its subject from the story.
     aspects = asked_aspects(ask)
-    cue_terms = answer_terms(aspects)
+    cue_terms = answer_words(aspects)
     lay = corpus_terms(text)
     # Everyday words name the subject in the corpus's terms: an unknown "flaring" is no
     # sign that the sources don't cover "worse".
@@ -182,7 +183,7 @@ def says_yes_or_no(question: Question, sentence: str) -> bool:
 def with_subject(question: Question, words: Sequence[str]) -> Question:
     """`question` with the subject of `words` too (a follow-up's topic, carried over)."""
     subject = dict(zip(question.subject, question.specificity, strict=True))
-    for stem, value in _subject(" ".join(words), question.aspect_terms).items():
+    for stem, value in _subject(" ".join(words), answer_words(question.aspects)).items():
         subject[stem] = max(subject.get(stem, 0.0), value)
     return replace(
         question,
