@@ -132,6 +132,10 @@ _RELATED: dict[Aspect, tuple[Aspect, ...]] = {
     Aspect.TREATMENT: (Aspect.SURGERY, Aspect.MEDICINE, Aspect.EXERCISE),
 }
 _FORMS = frozenset({Aspect.DEFINITION, Aspect.COMPARISON})
+# Words that ask for treatment as such, not only whether something helps.
+_TREATS = re.compile(
+    r"\btreat\w*|\bcur(?:e|es|ed|ing)\b|\bmanag\w*|\bremed\w*|\binjections?\b", re.IGNORECASE
+)
 _YES_NO = re.compile(
     r"^\s*(?:is|are|can|could|does|do|did|will|would|should|has|have|may|might|must|am)\b",
     re.IGNORECASE,
@@ -248,6 +252,18 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     comparison is a form of answer, not a topic, and brings no words of its own."""
     wanted = {a for aspect in aspects for a in (aspect, *_RELATED.get(aspect, ()))} - _FORMS
     return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
+
+
+def only_narrow(question: str, aspects: tuple[Aspect, ...]) -> tuple[Aspect, ...]:
+    """`aspects` without TREATMENT when only a bare "help" or "fix" asked it beside a
+    narrower aspect: "What exercises help?" is answered by exercises, not by any treatment
+    (a sentence on diagnosis and treatment). "Is it treated with surgery?" keeps both."""
+    narrow = _RELATED[Aspect.TREATMENT]
+    if Aspect.TREATMENT not in aspects or _TREATS.search(question):
+        return aspects
+    if not any(aspect in narrow for aspect in aspects):
+        return aspects
+    return tuple(aspect for aspect in aspects if aspect is not Aspect.TREATMENT)
 
 
 def answer_words(aspects: tuple[Aspect, ...]) -> frozenset[str]:

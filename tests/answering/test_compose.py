@@ -373,3 +373,11 @@ def test_an_s1_diagnosis_question_is_not_answered_with_the_si_joints_tests(
 def test_how_long_numbness_lasts_is_answered_with_a_duration(assistant: Assistant) -> None:
     answer = assistant.answer("how long until my foot stops feeling numb after sciatica?", [])
     assert "months" in answer.answer
+
+
+def test_what_exercises_help_after_an_impingement_question_is_answered_with_exercises(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("what exercises help?", ["Can S1 impingement cause sciatica?"])
+    assert "physical therapy" in answer.sentences[0].text.lower()
+    assert "Proper diagnosis" not in answer.answer

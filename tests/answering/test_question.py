@@ -274,3 +274,14 @@ def test_physical_therapy_is_matched_as_a_phrase_not_by_physical_alone() -> None
     # The phrase's words still name no subject: "physio" is read as "physical therapy",
     # which is what is asked, not what it is asked about.
     assert "physic" not in analyze("Which exercises does a physio give for S1 pain?").subject
+
+
+def test_a_bare_help_beside_a_narrower_aspect_asks_that_aspect() -> None:
+    assert analyze("what exercises help?").aspects == (Aspect.EXERCISE,)
+    assert analyze("What medicines help S1 nerve pain?").aspects == (Aspect.MEDICINE,)
+    # Asked as treatment in so many words, treatment stays.
+    surgery = analyze("And is it treated with surgery?").aspects
+    assert Aspect.TREATMENT in surgery and Aspect.SURGERY in surgery
+    assert Aspect.TREATMENT in analyze("How does a steroid injection help?").aspects
+    # Search still reads every aspect asked, so its ranking is unchanged.
+    assert Aspect.TREATMENT in asked_aspects("what exercises help?")
