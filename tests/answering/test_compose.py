@@ -381,3 +381,16 @@ def test_what_exercises_help_after_an_impingement_question_is_answered_with_exer
     answer = assistant.answer("what exercises help?", ["Can S1 impingement cause sciatica?"])
     assert "physical therapy" in answer.sentences[0].text.lower()
     assert "Proper diagnosis" not in answer.answer
+
+
+def test_a_pages_yes_or_no_is_trimmed_from_the_quote_for_a_question_it_does_not_answer(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # "Yes, SI joint pain can show on MRI" answers the page's own heading; quoted for a
+    # wh-question, its span starts after "Yes, " (the text itself is not edited).
+    scan = assistant.answer("What shows SI joint pain on a scan?", [])
+    assert scan.answer.startswith("SI joint pain can show on MRI")
+    assert "Yes," not in scan.answer
+    assert_grounded(scan, built_index)
+    related = assistant.answer("Is the SI joint related to sciatica?", [])
+    assert related.answer.startswith("Yes, the SI joint")

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from s1assist.answering.abstention import NOT_COVERED, Coverage, decide
-from s1assist.answering.evidence import Candidate, asks_for_advice, gather
+from s1assist.answering.evidence import Candidate, asks_for_advice, gather, without_verdict
 from s1assist.answering.layout import Part, arrange, disagreement, render
 from s1assist.answering.question import Question, says_yes_or_no
 from s1assist.answering.scoring import Encode, IdfLookup, Scored, Vectors, score
@@ -70,6 +70,8 @@ def compose(
     )
     if not pool:
         return None
+    if not question.yes_no:
+        pool = tuple(without_verdict(c) for c in pool)
     scored: Scored = score(
         question,
         pool,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from s1assist.aspects import aspect_match
@@ -41,6 +41,7 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _MIN_WORDS = 5
+_VERDICT = re.compile(r"(?:yes|no),\s+(?=\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,17 @@ class Candidate:
     @property
     def key(self) -> tuple[str, int]:
         return (self.chunk.doc_id, self.start)
+
+
+def without_verdict(candidate: Candidate) -> Candidate:
+    """`candidate` without an opening "Yes," or "No," (the span trimmed, the text not
+    edited): a page's answer to its own heading reads as a bare statement when quoted for a
+    question that a yes or a no does not answer."""
+    found = _VERDICT.match(candidate.text)
+    if not found:
+        return candidate
+    rest = candidate.text[found.end() :]
+    return replace(candidate, start=candidate.start + found.end(), text=rest[0].upper() + rest[1:])
 
 
 def gather(
