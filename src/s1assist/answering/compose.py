@@ -16,6 +16,7 @@ from s1assist.answering.layout import Part, arrange, disagreement, render
 from s1assist.answering.question import Question, says_yes_or_no
 from s1assist.answering.scoring import Encode, IdfLookup, Scored, Vectors, score
 from s1assist.answering.selection import asked_section, select
+from s1assist.aspects import answer_terms, aspect_match, only_narrow
 from s1assist.config import AnswerSettings
 from s1assist.fitted import Fitted
 from s1assist.types import Answer, BlockKind, Chunk, Document, Hit
@@ -85,7 +86,7 @@ def compose(
     if not coverage.answerable:
         return Composition(pool, (), {}, coverage, None)
     advice = asks_for_advice(question.ask)
-    bears = scored.bears_on_aspect(question).tolist()
+    bears = on_narrow_aspect(question, pool, scored.bears_on_aspect(question).tolist())
     # A follow-up's few words can echo an earlier heading; only a full question asks one.
     full = not question.carried
     section = asked_section(pool, scored, settings, advice=advice, bears=bears) if full else []
@@ -99,6 +100,24 @@ def compose(
     conflict = disagreement(pool, chosen, scored.vectors, settings.disagreement_similarity)
     support = {i: float(scored.ask_similarity[i]) for i in range(len(pool))}
     return Composition(pool, tuple(arrange(pool, chosen, points)), support, coverage, conflict)
+
+
+def on_narrow_aspect(
+    question: Question, pool: Sequence[Candidate], bears: list[bool]
+) -> list[bool]:
+    """`bears` kept to the sentences on the narrower aspect when a bare "help" or "fix" asked
+    for treatment beside it ("What exercises help?" is answered by exercises, not by a
+    sentence on diagnosis and treatment) and some sentence addresses it, in its words or
+    heading. Abstention still reads every asked aspect."""
+    narrow = only_narrow(question.ask, question.aspects)
+    if narrow == question.aspects:
+        return bears
+    terms = answer_terms(narrow)
+    kept = [
+        b and bool(aspect_match(c.text, terms) or aspect_match(c.chunk.section, terms))
+        for b, c in zip(bears, pool, strict=True)
+    ]
+    return kept if any(kept) else bears
 
 
 def key_points(

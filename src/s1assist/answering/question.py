@@ -22,7 +22,6 @@ from s1assist.aspects import (
     asked_aspects,
     asks_duration,
     is_yes_no,
-    only_narrow,
     section_terms,
 )
 from s1assist.lexical import tokenize
@@ -132,7 +131,7 @@ def analyze(text: str) -> Question:
     ask = _DISCOURSE.sub("", " ".join(asks)).strip() or text.strip()
     story = " ".join(s for s in sentences if s not in asks).strip()
     # A story-only ask ("Is this normal?") takes its subject from the story.
-    aspects = only_narrow(ask, asked_aspects(ask))
+    aspects = asked_aspects(ask)
     cue_terms = answer_words(aspects)
     lay = corpus_terms(text)
     # Everyday words name the subject in the corpus's terms: an unknown "flaring" is no
