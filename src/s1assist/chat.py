@@ -12,6 +12,7 @@ from s1assist.answering.compose import Composition
 from s1assist.answering.followup import carried_aspects, rewrite
 from s1assist.answering.question import with_subject
 from s1assist.answering.safety import NOTICE, SafetyCheck, check, without_signs
+from s1assist.answering.spelling import correct
 from s1assist.config import RetrievalMode, Settings
 from s1assist.embedding import Encoder
 from s1assist.errors import QueryError
@@ -174,6 +175,7 @@ class Assistant:
         idf = self.retriever.index.lexical.idf
         safety = check(question) if safety is None else safety
         text = without_signs(question, safety) if safety.flags else question
+        text = correct(text, idf)  # "siatica" is read as "sciatica"
         asked = replace(analyze(text), text=question)
         rewritten = rewrite(text, history, idf)
         if rewritten.inherited:

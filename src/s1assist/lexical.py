@@ -38,6 +38,11 @@ def tokenize(text: str) -> list[str]:
     return list(_stemmer().stemWords(words)) if words else []
 
 
+def stem_words(words: Sequence[str]) -> list[str]:
+    """The Snowball stem of each of `words` (lowercase, none dropped), in one call."""
+    return list(_stemmer().stemWords(list(words))) if words else []
+
+
 class LexicalIndex:
     """BM25 over tokenized passages; saved as bm25s's plain .npy and .json files."""
 
