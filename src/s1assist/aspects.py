@@ -132,6 +132,12 @@ _RELATED: dict[Aspect, tuple[Aspect, ...]] = {
     Aspect.TREATMENT: (Aspect.SURGERY, Aspect.MEDICINE, Aspect.EXERCISE),
 }
 _FORMS = frozenset({Aspect.DEFINITION, Aspect.COMPARISON})
+# What a question sets aside: "without surgery", "other than painkillers".
+_SET_ASIDE = re.compile(
+    r"\b(?:without|instead of|other than|apart from|besides|rather than|avoid(?:ing)?)"
+    r"(?:\s+[\w-]+){1,3}",
+    re.IGNORECASE,
+)
 # Words that ask for treatment as such, not only whether something helps.
 _TREATS = re.compile(
     r"\btreat\w*|\bcur(?:e|es|ed|ing)\b|\bmanag\w*|\bremed\w*|\binjections?\b", re.IGNORECASE
@@ -189,6 +195,8 @@ def asked_aspects(question: str) -> tuple[Aspect, ...]:
     Whether something causes a symptom ("Can S1 nerve damage cause burning?") is answered
     where the symptom is described: such a question asks for symptoms as well."""
     found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
+    excluded = excluded_aspects(question)
+    found = [aspect for aspect in found if aspect not in excluded]
     if Aspect.ANATOMY in found and re.search(_SUPPLIES_FEELING, question, re.IGNORECASE):
         found = [aspect for aspect in found if aspect is not Aspect.SYMPTOM]
     if Aspect.RECOVERY in found and _HOW_LONG.search(question):
@@ -252,6 +260,20 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
     comparison is a form of answer, not a topic, and brings no words of its own."""
     wanted = {a for aspect in aspects for a in (aspect, *_RELATED.get(aspect, ()))} - _FORMS
     return frozenset().union(*(terms for aspect, _, terms in _compiled() if aspect in wanted))
+
+
+def excluded_aspects(question: str) -> frozenset[Aspect]:
+    """The narrow aspects `question` sets aside ("without surgery", "other than painkillers"):
+    asked only there, they are what the answer should not be about."""
+    phrases = " ".join(m.group() for m in _SET_ASIDE.finditer(question))
+    if not phrases:
+        return frozenset()
+    rest = _SET_ASIDE.sub(" ", question)
+    return frozenset(
+        aspect
+        for aspect, asks, _ in _compiled()
+        if aspect in _RELATED[Aspect.TREATMENT] and asks.search(phrases) and not asks.search(rest)
+    )
 
 
 def only_narrow(question: str, aspects: tuple[Aspect, ...]) -> tuple[Aspect, ...]:

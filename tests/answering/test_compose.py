@@ -394,3 +394,12 @@ def test_a_pages_yes_or_no_is_trimmed_from_the_quote_for_a_question_it_does_not_
     assert_grounded(scan, built_index)
     related = assistant.answer("Is the SI joint related to sciatica?", [])
     assert related.answer.startswith("Yes, the SI joint")
+
+
+def test_a_treatment_without_surgery_is_answered_without_the_operations(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("can you fix a slipped disc without surgery?", [])
+    assert not answer.abstained
+    for word in ("microdiscectomy", "laminectomy", "decompression"):
+        assert word not in answer.answer.lower()

@@ -14,6 +14,7 @@ from s1assist.aspects import (
     answer_terms,
     asked_aspects,
     aspect_match,
+    excluded_aspects,
     is_yes_no,
     only_narrow,
     section_terms,
@@ -288,3 +289,13 @@ def test_a_bare_help_beside_a_narrower_aspect_asks_that_aspect() -> None:
     assert Aspect.TREATMENT in narrow("How does a steroid injection help?")
     # The question's own reading keeps every aspect: abstention and search read them all.
     assert Aspect.TREATMENT in analyze("what exercises help?").aspects
+
+
+def test_what_a_question_sets_aside_is_not_asked() -> None:
+    asked = asked_aspects("can you fix a slipped disc without surgery?")
+    assert asked == (Aspect.TREATMENT,)
+    assert excluded_aspects("can you fix a slipped disc without surgery?") == {Aspect.SURGERY}
+    assert excluded_aspects("What helps nerve pain besides pills?") == {Aspect.MEDICINE}
+    # Asked outright as well, it stays asked.
+    assert excluded_aspects("Is surgery better than physio, or can I do without surgery?") == set()
+    assert Aspect.SURGERY in asked_aspects("Is surgery better than physio?")

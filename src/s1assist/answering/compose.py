@@ -16,7 +16,7 @@ from s1assist.answering.layout import Part, arrange, disagreement, render
 from s1assist.answering.question import Question, says_yes_or_no
 from s1assist.answering.scoring import Encode, IdfLookup, Scored, Vectors, score
 from s1assist.answering.selection import asked_section, select
-from s1assist.aspects import answer_terms, aspect_match, only_narrow
+from s1assist.aspects import answer_terms, aspect_match, excluded_aspects, only_narrow
 from s1assist.config import AnswerSettings
 from s1assist.fitted import Fitted
 from s1assist.types import Answer, BlockKind, Chunk, Document, Hit
@@ -110,14 +110,20 @@ def on_narrow_aspect(
     sentence on diagnosis and treatment) and some sentence addresses it, in its words or
     heading. Abstention still reads every asked aspect."""
     narrow = only_narrow(question.ask, question.aspects)
-    if narrow == question.aspects:
-        return bears
-    terms = answer_terms(narrow)
-    kept = [
-        b and bool(aspect_match(c.text, terms) or aspect_match(c.chunk.section, terms))
-        for b, c in zip(bears, pool, strict=True)
-    ]
-    return kept if any(kept) else bears
+    if narrow != question.aspects:
+        terms = answer_terms(narrow)
+        kept = [b and _addresses(c, terms) for b, c in zip(bears, pool, strict=True)]
+        bears = kept if any(kept) else bears
+    # What the question sets aside ("without surgery") is not what answers it.
+    if aside := answer_terms(tuple(excluded_aspects(question.ask))):
+        kept = [b and not _addresses(c, aside) for b, c in zip(bears, pool, strict=True)]
+        bears = kept if any(kept) else bears
+    return bears
+
+
+def _addresses(candidate: Candidate, terms: frozenset[str]) -> bool:
+    """Whether the sentence or its heading uses one of the aspect words `terms`."""
+    return bool(aspect_match(candidate.text, terms) or aspect_match(candidate.chunk.section, terms))
 
 
 def key_points(
