@@ -131,6 +131,7 @@ def test_no_sentence_dangles_without_the_sentence_it_refers_to(
     questions = [
         *SEED_QUESTIONS,
         "Will SI joint injection help sciatica?",
+        "Which surgery is done for S1 nerve compression from stenosis?",
         *(q for q, _ in WHY_QUESTIONS),
     ]
     for question in questions:
@@ -145,7 +146,9 @@ def test_no_sentence_dangles_without_the_sentence_it_refers_to(
             citation = by_n[answer.sentences[i].citations[0]]
             text = built_index.documents[citation.doc_id].text
             here = text.index(answer.sentences[i].text.rstrip(".")[1:], citation.start) - 1
-            there = text.index(answer.sentences[before].text.rstrip(".")[1:], citation.start)
+            # The sentence before may end the passage before this one.
+            earlier = by_n[answer.sentences[before].citations[0]]
+            there = text.index(answer.sentences[before].text.rstrip(".")[1:], earlier.start)
             gap = text[there + len(answer.sentences[before].text) - 2 : here]
             assert len(gap.strip(" .\n")) == 0, (question, answer.sentences[i].text)
 
@@ -403,3 +406,21 @@ def test_a_treatment_without_surgery_is_answered_without_the_operations(
     assert not answer.abstained
     for word in ("microdiscectomy", "laminectomy", "decompression"):
         assert word not in answer.answer.lower()
+
+
+def test_a_sentence_opening_a_passage_is_read_after_the_end_of_the_one_before(
+    assistant: Assistant, built_index: LoadedIndex
+) -> None:
+    # "Laminectomy is used when spinal stenosis causes the compression." ends one passage;
+    # "This surgery involves removing part of the lamina ..." opens the next.
+    answer = assistant.answer("Which surgery is done for S1 nerve compression from stenosis?", [])
+    text = answer.answer
+    used = text.find("Laminectomy is used when spinal stenosis")
+    assert 0 <= used < text.find("This surgery involves removing part of the lamina")
+    lead = [answer.sentences[i].text for i in answer.blocks[0].sentences]
+    assert lead[:2] == [
+        "Laminectomy is used when spinal stenosis causes the compression.",
+        "This surgery involves removing part of the lamina, the back portion of the vertebra, "
+        "to create more space within the spinal canal.",
+    ]
+    assert_grounded(answer, built_index)

@@ -9,6 +9,7 @@ to 2," and before trailing reference numbers.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -41,6 +42,8 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _MIN_WORDS = 5
+_ADJACENT = 2
+"""The most characters between two sentences that follow each other (a space, a blank line)."""
 _VERDICT = re.compile(r"(?:yes|no),\s+(?=\w)", re.IGNORECASE)
 
 
@@ -170,3 +173,17 @@ def asks_for_advice(question: str) -> bool:
     return bool(
         re.search(r"\b(?:doctor|gp|physician|specialist|see someone|who should)\b", question, re.I)
     )
+
+
+def sentence_before(pool: Sequence[Candidate]) -> dict[int, int]:
+    """Each candidate's index -> the index of the candidate right before it in its document
+    (nothing but a space or a line break between them), when the pool holds it; across the
+    end of a passage too ("Laminectomy is used when ..." ends one passage, "This surgery
+    involves ..." opens the next)."""
+    order = sorted(range(len(pool)), key=lambda i: (pool[i].chunk.doc_id, pool[i].start))
+    return {
+        after: before
+        for before, after in itertools.pairwise(order)
+        if pool[before].chunk.doc_id == pool[after].chunk.doc_id
+        and 0 <= pool[after].start - pool[before].end <= _ADJACENT
+    }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from s1assist.answering.evidence import Candidate
+from s1assist.answering.evidence import Candidate, sentence_before
 from s1assist.types import (
     Answer,
     AnswerBlock,
@@ -67,15 +67,17 @@ def arrange(pool: Sequence[Candidate], chosen: Sequence[int], points: Sequence[i
         return []
     first = pool[chosen[0]]
     # The lead's passage is read together: the sentences that run on from the lead follow
-    # it, then its other chosen sentences in reading order (a sentence that leans on the
-    # one before it stays right after it either way).
-    same = {
-        pool[i].position: i for i in chosen[1:] if pool[i].chunk.chunk_id == first.chunk.chunk_id
-    }
+    # it, into the next passage too, then its other chosen sentences in reading order (a
+    # sentence that leans on the one before it stays right after it either way).
+    picked = set(chosen)
+    after = {b: a for a, b in sentence_before(pool).items() if a in picked and b in picked}
     lead = [chosen[0]]
-    while pool[lead[-1]].position + 1 in same:
-        lead.append(same.pop(pool[lead[-1]].position + 1))
-    lead += [same[p] for p in sorted(same)]
+    while (following := after.get(lead[-1])) is not None and following not in lead:
+        lead.append(following)
+    lead += sorted(
+        (i for i in chosen if i not in lead and pool[i].chunk.chunk_id == first.chunk.chunk_id),
+        key=lambda i: pool[i].position,
+    )
     parts = [Part(BlockKind.LEAD, tuple(lead))]
     if points:
         parts.append(Part(BlockKind.POINTS, tuple(points)))

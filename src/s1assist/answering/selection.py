@@ -8,11 +8,11 @@ a general web page adds only what the better sources have not said.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from s1assist.answering.evidence import Candidate
+from s1assist.answering.evidence import Candidate, sentence_before
 from s1assist.answering.scoring import FEATURES, Scored
 from s1assist.config import AnswerSettings
 from s1assist.types import SourceKind
@@ -50,10 +50,10 @@ def select(
     verdict = next((i for i in usable if verdicts and verdicts[i] and scores[i] >= floor), None)
     if verdict is not None:
         usable = [verdict, *(i for i in usable if i != verdict)]
-    by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}
+    previous = sentence_before(pool)
     lead: list[int] = []
     for i in usable:
-        lead = _with_antecedent(i, pool, by_position)
+        lead = _with_antecedent(i, pool, previous)
         if lead:
             break
     if not lead:
@@ -73,7 +73,7 @@ def select(
         key=lambda i: pool[i].start,
     )
     for i in after[: settings.continuation]:
-        group = _with_antecedent(i, pool, by_position, chosen)
+        group = _with_antecedent(i, pool, previous, chosen)
         if not group or len(chosen) + len(group) > settings.max_sentences:
             continue
         if not any(_redundant(j, chosen, pool, scored, settings) for j in group):
@@ -88,7 +88,7 @@ def select(
         )
         if float(scores[i]) < best - margin:
             break
-        group = _with_antecedent(i, pool, by_position, chosen)
+        group = _with_antecedent(i, pool, previous, chosen)
         if not group or len(chosen) + len(group) > settings.max_sentences:
             continue
         if any(_redundant(j, chosen, pool, scored, settings) for j in group):
@@ -115,7 +115,7 @@ def asked_section(
     if not quotable:
         return []
     top = max(quotable, key=lambda i: float(scored.scores[i]))
-    by_position = {(c.chunk.chunk_id, c.position): i for i, c in enumerate(pool)}
+    previous = sentence_before(pool)
     sections: dict[tuple[str, str], list[int]] = {}
     for i, candidate in enumerate(pool):
         if float(scored.features[i, column]) >= settings.heading_match and not candidate.item:
@@ -137,7 +137,7 @@ def asked_section(
             if on_aspect is not None:
                 if chosen and not on_aspect[i]:
                     continue
-                group = _with_antecedent(i, pool, by_position, chosen)
+                group = _with_antecedent(i, pool, previous, chosen)
             else:
                 group = [] if pool[i].dangling and not _continues(pool, chosen, i) else [i]
             if not group:
@@ -184,7 +184,7 @@ def _continues(pool: Sequence[Candidate], chosen: Sequence[int], i: int) -> bool
 def _with_antecedent(
     i: int,
     pool: Sequence[Candidate],
-    by_position: dict[tuple[str, int], int],
+    previous: Mapping[int, int],
     chosen: Sequence[int] = (),
 ) -> list[int]:
     """`[i]`, or `i` after the sentences it leans on when it dangles: the one before it,
@@ -195,8 +195,7 @@ def _with_antecedent(
     while pool[group[0]].dangling:
         if len(group) > _MOST_ANTECEDENTS:
             return []
-        first = pool[group[0]]
-        before = by_position.get((first.chunk.chunk_id, first.position - 1))
+        before = previous.get(group[0])
         if before is None or pool[before].item:
             return []
         if before in chosen:
