@@ -30,7 +30,10 @@ _META = re.compile(r"^(?:this|the following|in this) (?:article|page|post|sectio
 # A sentence that leans on the one before it for its subject.
 _DANGLING = re.compile(
     r"^(?:it|this|these|those|they|that|such|for this|for these|the study|however, (?:it|this|"
-    r"these|the study)|in (?:these|such) cases|additionally, (?:it|this|they))\b",
+    r"these|the study)|in (?:these|such) cases|additionally, (?:it|this|they)|"
+    # an opening phrase, then the reference: "In some cases, this instability ..."
+    r"(?:[a-z'-]+ ){0,3}[a-z'-]+, (?:it|this|these|those|they|such)|"
+    r"(?:because of|as a result of|despite) (?:this|that|these|those|it))\b",
     re.IGNORECASE,
 )
 # Generic advice that pads an answer unless the person asked about seeing someone.
