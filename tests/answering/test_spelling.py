@@ -19,9 +19,19 @@ def test_a_typo_one_edit_from_a_corpus_word_is_corrected() -> None:
     assert correct("numbess in my heel", idf) == "numbness in my heel"
 
 
+def test_a_capital_stays_and_acronyms_are_left_alone() -> None:
+    idf = _idf({"sciatica": 2.0, "arnl": 1.0, "cgrp": 1.0})
+    assert correct("Siatica at night", idf) == "Sciatica at night"
+    assert correct("What is ARNIL?", idf) == "What is ARNIL?"
+    assert correct("small molecule CGRPs", idf) == "small molecule CGRPs"
+
+
 def test_real_words_and_short_words_are_left_alone() -> None:
     idf = _idf({"worri": 1.0, "sciatica": 2.0})
     assert correct("I drive a lorry", idf) == "I drive a lorry"  # English, not a typo
+    # Rare words that English lists know are names, however close a corpus word is.
+    rare = _idf({"lumin": 1.0, "glycerol": 1.0})
+    assert correct("luminol and glyceryl", rare) == "luminol and glyceryl"
     assert correct("sciatca", _idf({})) == "sciatca"  # nothing near in the corpus
     assert correct("wat sciatic", idf) == "wat sciatic"
 

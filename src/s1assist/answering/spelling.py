@@ -1,10 +1,11 @@
 """Spelling: a word the sources never use, and no dictionary knows, read as the corpus's
 nearest word ("siatica" is "sciatica").
 
-Only a likely typo is corrected: a word of five letters or more that neither the corpus
-(after stemming) nor everyday English (wordfreq) knows, one edit away from a word whose stem
-the corpus uses. A real word the sources do not cover ("lorry", "migraine") stays as it is,
-so a question about it is still read as off-topic.
+Only a likely typo is corrected: a word of five letters or more, in lower case or with a
+capital first letter (not an acronym such as "ARNIL"), that neither the corpus (after
+stemming) nor wordfreq's English lists know at all, one edit away from a word whose stem the
+corpus uses. A real word the sources do not cover ("lorry", "migraine", "luminol") stays as
+it is, so a question about it is still read as off-topic.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from s1assist.lexical import stem_words, tokenize
 
 IdfLookup = Callable[[str], float | None]
 
-_WORD = re.compile(r"\b[A-Za-z]{5,}\b")
+# Lower case, or a capital first letter: "CGRPs" and "topoisomeraseII" are names.
+_WORD = re.compile(r"\b[A-Za-z][a-z]{4,}\b")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_UNKNOWN = 4.5
-"""Specificity (6.5 minus the Zipf frequency) above which a word is no everyday English."""
+_UNSEEN = 6.5
+"""The specificity of a word wordfreq has never seen (6.5 minus a Zipf frequency of 0)."""
 
 
 def correct(text: str, idf: IdfLookup) -> str:
@@ -30,7 +32,7 @@ def correct(text: str, idf: IdfLookup) -> str:
 
 def _nearest(word: str, idf: IdfLookup) -> str:
     stems = tokenize(word)
-    if not stems or idf(stems[0]) is not None or specificity(word) <= _UNKNOWN:
+    if not stems or idf(stems[0]) is not None or specificity(word) < _UNSEEN:
         return word
     candidates = sorted(_one_edit(word.lower()))
     # The candidate whose stem the corpus uses most, then the most everyday spelling of it
@@ -40,7 +42,10 @@ def _nearest(word: str, idf: IdfLookup) -> str:
         for candidate, stem in zip(candidates, stem_words(candidates), strict=True)
         if (value := idf(stem)) is not None
     ]
-    return min(known)[2] if known else word
+    if not known:
+        return word
+    nearest = min(known)[2]
+    return nearest[0].upper() + nearest[1:] if word[0].isupper() else nearest
 
 
 def _one_edit(word: str) -> set[str]:
