@@ -319,7 +319,20 @@ def aspect_match(text: str, terms: frozenset[str]) -> float:
     """1.0 when `text` uses one of the aspect words `terms`, else 0.0."""
     if not terms:
         return 0.0
-    return 1.0 if terms.intersection(stems(text)) or terms.intersection(_pairs(text)) else 0.0
+    words = stems(text)
+    if terms.intersection(words):
+        return 1.0
+    # A phrase ("physic therapi") is looked for only where its first word is.
+    phrases = _phrases(terms)
+    if not any(first in words for first in phrases):
+        return 0.0
+    return 1.0 if terms.intersection(_pairs(text)) else 0.0
+
+
+@lru_cache(maxsize=256)
+def _phrases(terms: frozenset[str]) -> frozenset[str]:
+    """The first words of the phrases among `terms`."""
+    return frozenset(term.split()[0] for term in terms if " " in term)
 
 
 @lru_cache(maxsize=65_536)

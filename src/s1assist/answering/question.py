@@ -163,6 +163,7 @@ def analyze(text: str) -> Question:
     )
 
 
+@lru_cache(maxsize=65_536)
 def opening_term(text: str) -> str:
     """The first stemmed word of `text` that names something, not one that asks; none when
     that word is a site ("S1", "SI"), which nearly every sentence of the sources is about."""
