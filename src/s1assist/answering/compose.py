@@ -86,7 +86,7 @@ def compose(
     if not coverage.answerable:
         return Composition(pool, (), {}, coverage, None)
     advice = asks_for_advice(question.ask)
-    bears = on_narrow_aspect(question, pool, scored.bears_on_aspect(question).tolist())
+    bears = on_asked_aspect(question, pool, scored.bears_on_aspect(question).tolist())
     # A follow-up's few words can echo an earlier heading; only a full question asks one.
     full = not question.carried
     section = asked_section(pool, scored, settings, advice=advice, bears=bears) if full else []
@@ -102,12 +102,11 @@ def compose(
     return Composition(pool, tuple(arrange(pool, chosen, points)), support, coverage, conflict)
 
 
-def on_narrow_aspect(
-    question: Question, pool: Sequence[Candidate], bears: list[bool]
-) -> list[bool]:
-    """`bears` kept to the sentences on the narrower aspect when a bare "help" or "fix" asked
-    for treatment beside it ("What exercises help?" is answered by exercises, not by a
-    sentence on diagnosis and treatment) and some sentence addresses it, in its words or
+def on_asked_aspect(question: Question, pool: Sequence[Candidate], bears: list[bool]) -> list[bool]:
+    """`bears` kept to what the question asks, when some sentence is left: the narrower
+    aspect when a bare "help" or "fix" asked for treatment beside it ("What exercises
+    help?" is answered by exercises, not by a sentence on diagnosis and treatment), and
+    nothing on an aspect it sets aside ("without surgery"), by a sentence's words or its
     heading. Abstention still reads every asked aspect."""
     narrow = only_narrow(question.ask, question.aspects)
     if narrow != question.aspects:
