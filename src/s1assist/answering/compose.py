@@ -90,9 +90,8 @@ def compose(
     # A follow-up's few words can echo an earlier heading; only a full question asks one.
     full = not question.carried
     section = asked_section(pool, scored, settings, advice=advice, bears=bears) if full else []
-    verdicts = [not c.dangling and says_yes_or_no(question, c.text) for c in pool]
     chosen = section or select(
-        pool, scored, settings, advice=advice, bears=bears, verdicts=verdicts
+        pool, scored, settings, advice=advice, bears=bears, verdicts=verdicts(question, pool)
     )
     if not chosen:
         return Composition(pool, (), {}, coverage, None)
@@ -100,6 +99,13 @@ def compose(
     conflict = disagreement(pool, chosen, scored.vectors, settings.disagreement_similarity)
     support = {i: float(scored.ask_similarity[i]) for i in range(len(pool))}
     return Composition(pool, tuple(arrange(pool, chosen, points)), support, coverage, conflict)
+
+
+def verdicts(question: Question, pool: Sequence[Candidate]) -> list[bool]:
+    """Which sentences give a yes/no question its verdict (none for any other question)."""
+    if not question.yes_no:
+        return []
+    return [not c.dangling and says_yes_or_no(question, c.text) for c in pool]
 
 
 def on_asked_aspect(question: Question, pool: Sequence[Candidate], bears: list[bool]) -> list[bool]:
