@@ -1,9 +1,11 @@
 """Fit the weights of `src/s1assist/fitted.json` on the gold dev split and the calibration
 questions, never on the test split.
 
-1. Search's aspect boost: a grid over its weights (heading, text, and a heading that names
-   only the broader aspect, at most the heading's), for the dev cases that ask an aspect,
-   maximizing the share whose gold passage is in the top 3 (ties to the smaller weights).
+1. Search's aspect boost: a grid over its weights (heading, text, a heading that names
+   only the broader aspect, at most the heading's, and the passage's sentence nearest the
+   query), for the dev cases that ask an aspect,
+   maximizing the share whose gold passage is in the top 3 (between equal shares, their
+   MRR@10; then the smaller weights).
 2. Sentence scoring: a conditional logit over the candidates of each dev case, a candidate
    labelled 1 when it overlaps the case's gold evidence; with --distractors, each case
    answered on both corpora.
@@ -134,14 +136,24 @@ def scored_pool(assistant: Assistant, text: str, history: Sequence[str], model: 
 
 
 def top3_rate(assistant: Assistant, cases: Sequence[GoldCase]) -> float:
+    return ranking_quality(assistant, cases)[0]
+
+
+def ranking_quality(assistant: Assistant, cases: Sequence[GoldCase]) -> tuple[float, float]:
+    """The share of `cases` with a gold passage in the search top 3, and their MRR@10."""
     found = 0
+    reciprocal = 0.0
     for case in cases:
         _, query = assistant.read_question(case.question, case.history)
-        hits = assistant.retriever.search(query, k=3)
-        found += any(
-            overlaps_any(case.evidence, h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits
-        )
-    return found / len(cases) if cases else 0.0
+        hits = assistant.retriever.search(query, k=10)
+        ranks = [
+            h.rank
+            for h in hits
+            if overlaps_any(case.evidence, h.chunk.doc_id, h.chunk.start, h.chunk.end)
+        ]
+        found += bool(ranks) and ranks[0] <= 3
+        reciprocal += 1.0 / ranks[0] if ranks else 0.0
+    return (found / len(cases), reciprocal / len(cases)) if cases else (0.0, 0.0)
 
 
 def aspect_cases(cases: Sequence[GoldCase]) -> list[GoldCase]:
@@ -158,20 +170,23 @@ def fit_search(
     assistant: Assistant, dev: Sequence[GoldCase], unboosted: list[float]
 ) -> tuple[float, AspectBoost]:
     cases = aspect_cases(dev)
-    best = (-1.0, AspectBoost())
-    for heading, text, broader in itertools.product(GRID, TEXT_GRID, GRID):
+    best = ((-1.0, -1.0), AspectBoost())
+    for heading, text, broader, sentence in itertools.product(GRID, TEXT_GRID, GRID, GRID):
         if broader > heading:
             continue  # a broader heading is weaker evidence than the asked aspect's own
-        boost = AspectBoost(heading, text, broader)
+        boost = AspectBoost(heading, text, broader, sentence)
         assistant.retriever.boost = boost
-        rate = top3_rate(assistant, cases)
-        if heading == text == broader == 0.0:
-            unboosted.append(rate)
-        # Ties go to the smaller weights: the grid is read in increasing order.
-        if rate > best[0] + 1e-9:
-            best = (rate, boost)
+        quality = ranking_quality(assistant, cases)
+        if heading == text == broader == sentence == 0.0:
+            unboosted.append(quality[0])
+        # The top-3 share first, MRR@10 between equal shares; remaining ties go to the
+        # smaller weights: the grid is read in increasing order.
+        if quality[0] > best[0][0] + 1e-9 or (
+            abs(quality[0] - best[0][0]) <= 1e-9 and quality[1] > best[0][1] + 1e-9
+        ):
+            best = (quality, boost)
     assistant.retriever.boost = best[1]
-    return best
+    return best[0][0], best[1]
 
 
 def sentence_rows(assistant: Assistant, cases: Sequence[GoldCase], model: Linear):
@@ -316,6 +331,7 @@ def main() -> None:
         "aspect_heading": boost.heading,
         "aspect_text": boost.text,
         "aspect_broader": boost.broader,
+        "best_sentence": boost.sentence,
     }
     report["search"] = {
         **search,

@@ -40,8 +40,11 @@ def answer_texts(index: LoadedIndex) -> list[str]:
     return list(dict.fromkeys([*(c.text for c in pool), *(c.section for c in index.chunks)]))
 
 
-def fresh_assistant(settings: Settings, index: LoadedIndex) -> tuple[Assistant, list[str]]:
-    """An assistant on its own encoder (nothing cached yet), and the texts it embeds."""
+def fresh_assistant(
+    settings: Settings, index: LoadedIndex, *, look_up: bool = True
+) -> tuple[Assistant, list[str]]:
+    """An assistant on its own encoder (nothing cached yet), and the texts it embeds;
+    without `look_up`, its encoder refuses the build's sentence table."""
     encoder = Encoder(settings.model)
     embedded: list[str] = []
     real = encoder.encode_sentences
@@ -51,6 +54,8 @@ def fresh_assistant(settings: Settings, index: LoadedIndex) -> tuple[Assistant, 
         return real(texts)
 
     encoder.encode_sentences = spy
+    if not look_up:
+        encoder.know = lambda lookup, runtime: False
     assistant = Assistant(settings, Retriever(index, encoder, settings.retrieval))
     return assistant.load(warm=False), embedded
 
@@ -81,8 +86,7 @@ def test_an_answer_looks_up_the_builds_vectors_and_says_the_same(
     table = built_index.sentences
     assert table is not None
     looking_up, embedded = fresh_assistant(settings, built_index)
-    embedding, embedded_all = fresh_assistant(settings, built_index)
-    embedding.encoder.know = lambda lookup, runtime: False
+    embedding, embedded_all = fresh_assistant(settings, built_index, look_up=False)
     for question in QUESTIONS:
         answer = looking_up.answer(question, [])
         reference = embedding.answer(question, [])

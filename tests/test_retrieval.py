@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -18,6 +21,7 @@ from s1assist.retrieval import (
     reciprocal_rank_fusion,
     zscore_fusion,
 )
+from s1assist.types import Chunk
 
 # Each question with phrases of sentences that answer it (any one will do).
 ANSWERS = {
@@ -312,3 +316,65 @@ def test_a_broader_heading_counts_only_without_the_asked_aspects_own() -> None:
     assert boost.heading_boost("Diagnosis and Treatment", terms, wider) == 0.5
     assert boost.heading_boost("Anatomical Location", terms, wider) == 0.0
     assert broader_terms((Aspect.TREATMENT,)) == frozenset()
+
+
+def test_the_passage_holding_the_sentence_on_what_is_asked_ranks_higher(
+    retriever: Retriever,
+) -> None:
+    # The answer is one sentence of a passage on SI joint pain; passages about the SI joint
+    # throughout outrank it on the passage's own vector and words.
+    query = "What makes the SI joint go wrong in the first place?"
+    cause = "A misalignment of the SI joint due to injury or inflammation"
+    fitted = retriever.boost
+    assert fitted.sentence > 0
+    plain = Retriever(
+        retriever.index, retriever.encoder, retriever.settings, replace(fitted, sentence=0.0)
+    )
+
+    def rank(searcher: Retriever) -> int:
+        return next(h.rank for h in searcher.search(query, k=10) if cause in h.chunk.text)
+
+    assert rank(retriever) < rank(plain) <= 3
+
+
+def test_the_sentence_signal_lifts_the_passage_with_the_nearest_sentence() -> None:
+    chunks = [_chunk(f"p{i}") for i in range(4)]
+    fused = [(0, 3.0), (1, 2.0), (2, 1.0), (3, 0.0)]
+    nearest = {"p0": 0.30, "p1": 0.30, "p2": 0.30, "p3": 0.90}
+
+    def similarity(picked: Sequence[Chunk]) -> np.ndarray:
+        return np.array([nearest[c.chunk_id] for c in picked], dtype=np.float32)
+
+    boost = AspectBoost(sentence=2.0)
+    ranked = boost.rerank("what is it?", fused, chunks, similarity)
+    assert [row for row, _ in ranked] == [3, 0, 1, 2]
+    # Without the similarity, or with no weight, the fused order stands.
+    assert boost.rerank("what is it?", fused, chunks) == fused
+    assert AspectBoost().rerank("what is it?", fused, chunks, similarity) == fused
+    # Equal similarities tell nothing apart.
+    level = AspectBoost(sentence=2.0).rerank(
+        "what is it?", fused, chunks, lambda picked: np.full(len(picked), 0.5, np.float32)
+    )
+    assert level == fused
+    # A passage the signal does not read (NaN: a one-section document) keeps its score.
+    unread = dict(nearest, p0=float("nan"))
+    kept = boost.rerank(
+        "what is it?",
+        fused,
+        chunks,
+        lambda picked: np.array([unread[c.chunk_id] for c in picked], dtype=np.float32),
+    )
+    assert dict(kept)[0] == 3.0
+    assert [row for row, _ in kept] == [0, 3, 1, 2]
+
+
+def _chunk(chunk_id: str) -> Chunk:
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id="d",
+        title="t",
+        section="Overview",
+        text="Some words here.",
+        start=0,
+        end=16,
+    )

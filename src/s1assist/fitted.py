@@ -41,6 +41,8 @@ class Fitted:
     """Search: added when its text does."""
     aspect_broader: float
     """Search: added when its heading names only the broader aspect ("Treatment")."""
+    best_sentence: float
+    """Search: times the standardized similarity of its sentence nearest the query."""
 
 
 def _linear(row: Any, where: str, path: Path) -> Linear:
@@ -67,6 +69,7 @@ def load_fitted(path: Path = FITTED) -> Fitted:
             aspect_heading=float(row["search"]["aspect_heading"]),
             aspect_text=float(row["search"]["aspect_text"]),
             aspect_broader=float(row["search"]["aspect_broader"]),
+            best_sentence=float(row["search"]["best_sentence"]),
         )
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read fitted weights ({exc!r})") from None

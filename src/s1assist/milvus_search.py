@@ -96,7 +96,7 @@ class MilvusRetriever(Retriever):
             merged = zscore_fusion(list(range(len(ids))), scores, weights)
             fused = [(ids[i], s) for i, s in merged]
             lexical_scores = lexical_all
-        if mode is RetrievalMode.HYBRID and (self.boost.heading or self.boost.text):
+        if mode is RetrievalMode.HYBRID and self.boost.active:
             fused = self._boosted(query, fused)
         top = fused[:k]
         rows = self._records([cid for cid, _ in top])
@@ -112,11 +112,13 @@ class MilvusRetriever(Retriever):
         ]
 
     def _boosted(self, query: str, fused: Scored) -> Scored:
-        """The aspect boost of the default backend, over the same best candidates."""
+        """The boost of the default backend, over the same best candidates."""
         head = fused[: self.boost.depth]
         records = self._records([cid for cid, _ in head])
         chunks = [chunk_from_json(records[cid]) for cid, _ in head]
-        ranked = self.boost.rerank(query, [(i, s) for i, (_, s) in enumerate(head)], chunks)
+        ranked = self.boost.rerank(
+            query, [(i, s) for i, (_, s) in enumerate(head)], chunks, self.nearest_sentence(query)
+        )
         return [(head[i][0], s) for i, s in ranked] + fused[self.boost.depth :]
 
     def _dense(self, vector: npt.NDArray[np.float32], depth: int) -> Scored:

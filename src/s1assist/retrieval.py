@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from s1assist.errors import IndexMismatchError, QueryError
 from s1assist.fitted import load_fitted
 from s1assist.index import LoadedIndex, load_index
 from s1assist.index.dense import search_dense
+from s1assist.index.sentences import quoted_sentences
 from s1assist.lexical import tokenize
 from s1assist.lexicon import expand
 from s1assist.types import Chunk, Hit
@@ -47,54 +48,78 @@ def zscore_fusion(
         return []
     fused = np.zeros(len(rows), dtype=np.float64)
     for values, weight in zip(scores, weights, strict=True):
-        column = np.asarray(values, dtype=np.float64)
-        spread = column.std()
-        if spread > 0:
-            fused += weight * (column - column.mean()) / spread
+        fused += weight * standardized(np.asarray(values))
     order = np.argsort(-fused, kind="stable")
     return [(int(rows[i]), float(fused[i])) for i in order]
 
 
+SentenceSimilarity = Callable[[Sequence[Chunk]], npt.NDArray[np.float32]]
+"""For each passage, the similarity of its sentence nearest the query; NaN for a passage
+the signal does not read."""
+
+
 @dataclass(frozen=True, slots=True)
 class AspectBoost:
-    """What search adds to a passage's fused score when it addresses the asked aspect:
-    `heading` when its section heading does, `broader` when instead its heading names the
-    broader aspect ("Treatment" for a medicines question), `text` when its words do (fitted
-    weights)."""
+    """What search adds to a passage's fused score for addressing what is asked (fitted
+    weights): `heading` when its section heading addresses the asked aspect, `broader` when
+    instead its heading names the broader aspect ("Treatment" for a medicines question),
+    `text` when its words do, and `sentence` times how far the similarity of its sentence
+    nearest the query stands above the other candidates' (standardized). A passage that
+    holds the one sentence on what is asked ("Surgery is typically reserved for ...") among
+    others on the topic ranks above one that is about the topic throughout."""
 
     heading: float = 0.0
     text: float = 0.0
     broader: float = 0.0
+    sentence: float = 0.0
     depth: int = 30
     """Only the best `depth` fused candidates are re-ranked."""
 
+    @property
+    def active(self) -> bool:
+        return bool(self.heading or self.text or self.broader or self.sentence)
+
     def rerank(
-        self, query: str, fused: list[tuple[int, float]], chunks: Sequence[Chunk]
+        self,
+        query: str,
+        fused: list[tuple[int, float]],
+        chunks: Sequence[Chunk],
+        nearest_sentence: SentenceSimilarity | None = None,
     ) -> list[tuple[int, float]]:
-        """`fused` re-sorted with the boost; unchanged when the query asks no aspect."""
-        if not (self.heading or self.text or self.broader):
+        """`fused` re-sorted with the boost (`nearest_sentence` gives the sentence signal;
+        without it that part adds nothing); unchanged when nothing applies."""
+        head = fused[: self.depth]
+        bonus = np.zeros(len(head), dtype=np.float64)
+        if self.sentence and nearest_sentence is not None:
+            nearest = nearest_sentence([chunks[row] for row, _ in head])
+            read = ~np.isnan(nearest)
+            if read.sum() > 1:
+                bonus[read] += self.sentence * standardized(nearest[read])
+        terms = answer_terms(asked_aspects(query))
+        if terms and (self.heading or self.text or self.broader):
+            wider = broader_terms(asked_aspects(query)) if self.broader else frozenset()
+            bonus += [
+                self.heading_boost(chunks[row].section, terms, wider)
+                + (self.text and self.text * aspect_match(chunks[row].text, terms))
+                for row, _ in head
+            ]
+        if not bonus.any():
             return fused
-        aspects = asked_aspects(query)
-        terms = answer_terms(aspects)
-        if not terms:
-            return fused
-        wider = broader_terms(aspects) if self.broader else frozenset()
-        head = [
-            (
-                row,
-                score
-                + self.heading_boost(chunks[row].section, terms, wider)
-                + (self.text and self.text * aspect_match(chunks[row].text, terms)),
-            )
-            for row, score in fused[: self.depth]
-        ]
-        head.sort(key=lambda item: -item[1])
-        return head + fused[self.depth :]
+        ranked = [(row, score + float(b)) for (row, score), b in zip(head, bonus, strict=True)]
+        ranked.sort(key=lambda item: -item[1])
+        return ranked + fused[self.depth :]
 
     def heading_boost(self, heading: str, terms: frozenset[str], wider: frozenset[str]) -> float:
         if aspect_match(heading, terms):
             return self.heading
         return self.broader * aspect_match(heading, wider)
+
+
+def standardized(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """`values` less their mean, over their standard deviation (all 0 when they are equal)."""
+    column = np.asarray(values, dtype=np.float64)
+    spread = column.std()
+    return (column - column.mean()) / spread if spread > 0 else np.zeros_like(column)
 
 
 def check_query(query: str, max_chars: int, setting: str = "retrieval.max_query_chars") -> str:
@@ -126,6 +151,8 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings
         self.boost = fitted_boost() if boost is None else boost
+        if index.sentences is not None:
+            encoder.know(index.sentences, index.sentences.runtime)
 
     def check_model(self) -> None:
         """Refuse an index whose vectors the encoder cannot have made."""
@@ -167,7 +194,7 @@ class Retriever:
             dense_scores = dict(zip(rows, dense_all.tolist(), strict=True))
             lexical_scores = dict(zip(rows, lexical_all.tolist(), strict=True))
         if mode is RetrievalMode.HYBRID:
-            fused = self.boost.rerank(query, fused, self.index.chunks)
+            fused = self.boost.rerank(query, fused, self.index.chunks, self.nearest_sentence(query))
         return [
             Hit(
                 chunk=self.index.chunks[row],
@@ -178,6 +205,36 @@ class Retriever:
             )
             for rank, (row, score) in enumerate(fused[:k], start=1)
         ]
+
+    def nearest_sentence(self, query: str) -> SentenceSimilarity:
+        """Each passage's best cosine between one of its sentences (as an answer quotes
+        them) and `query`: looked up in the build's sentence table, embedded where a build
+        has none (Milvus) and remembered. Only passages of documents under several headings
+        are read (NaN for the others): a page on many things holds the sentence on what is
+        asked among others on its topic, while a one-section document (a research
+        abstract) is on one thing throughout and its passage vector reads it whole; read for
+        every passage, the signal took BioASQ hybrid nDCG@10 from 0.830 to 0.822."""
+        vector = self.encoder.encode_query(query)[0]
+        documents = self.index.documents
+
+        def sectioned(chunk: Chunk) -> bool:
+            document = documents.get(chunk.doc_id)
+            return document is not None and len(document.sections) > 1
+
+        def similarity(chunks: Sequence[Chunk]) -> npt.NDArray[np.float32]:
+            texts = [quoted_sentences(c) if sectioned(c) else () for c in chunks]
+            flat = [t for group in texts for t in group]
+            if not flat:
+                return np.full(len(chunks), np.nan, dtype=np.float32)
+            cosines = self.encoder.encode_cached(flat) @ vector
+            ends = np.cumsum([len(group) for group in texts]).tolist()
+            best = [
+                float(cosines[end - len(group) : end].max()) if group else np.nan
+                for group, end in zip(texts, ends, strict=True)
+            ]
+            return np.asarray(best, dtype=np.float32)
+
+        return similarity
 
     def dense_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
         vector = self.encoder.encode_query(query)
@@ -212,7 +269,9 @@ def top_rows(scores: npt.NDArray[np.float32], depth: int) -> list[tuple[int, flo
 def fitted_boost() -> AspectBoost:
     """The aspect boost with the weights of `fitted.json`."""
     fitted = load_fitted()
-    return AspectBoost(fitted.aspect_heading, fitted.aspect_text, fitted.aspect_broader)
+    return AspectBoost(
+        fitted.aspect_heading, fitted.aspect_text, fitted.aspect_broader, fitted.best_sentence
+    )
 
 
 def open_retriever(settings: Settings) -> Retriever:

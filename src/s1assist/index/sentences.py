@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,12 @@ def quoted(chunk: Chunk) -> list[str]:
             shown = quote if quote[-1] in ".!?" else quote + "."
             found.append(shown[0].upper() + shown[1:])
     return found
+
+
+@lru_cache(maxsize=65_536)
+def quoted_sentences(chunk: Chunk) -> tuple[str, ...]:
+    """`quoted(chunk)`, computed once per passage (search reads it on every query)."""
+    return tuple(quoted(chunk))
 
 
 def texts_to_embed(chunks: Iterable[Chunk]) -> list[str]:
