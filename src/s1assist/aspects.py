@@ -138,6 +138,12 @@ _SET_ASIDE = re.compile(
     r"(?:\s+[\w-]+){1,3}",
     re.IGNORECASE,
 )
+# When something happened: "come back after surgery", "following a microdiscectomy".
+_AFTER = re.compile(
+    r"\b(?:after|following|since)\s+(?:(?:a|an|the|my|your|his|her|their)\s+)?[\w-]+"
+    r"(?:\s+(?:for|on)\s+(?:my\s+|the\s+)?[\w-]+)?",
+    re.IGNORECASE,
+)
 # Words that ask for treatment as such, not only whether something helps.
 _TREATS = re.compile(
     r"\btreat\w*|\bcur(?:e|es|ed|ing)\b|\bmanag\w*|\bremed\w*|\binjections?\b", re.IGNORECASE
@@ -195,7 +201,7 @@ def asked_aspects(question: str) -> tuple[Aspect, ...]:
     Whether something causes a symptom ("Can S1 nerve damage cause burning?") is answered
     where the symptom is described: such a question asks for symptoms as well."""
     found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
-    excluded = excluded_aspects(question)
+    excluded = excluded_aspects(question) | time_points(question)
     found = [aspect for aspect in found if aspect not in excluded]
     if Aspect.ANATOMY in found and re.search(_SUPPLIES_FEELING, question, re.IGNORECASE):
         found = [aspect for aspect in found if aspect is not Aspect.SYMPTOM]
@@ -269,6 +275,24 @@ def excluded_aspects(question: str) -> frozenset[Aspect]:
     if not phrases:
         return frozenset()
     rest = _SET_ASIDE.sub(" ", question)
+    return frozenset(
+        aspect
+        for aspect, asks, _ in _compiled()
+        if aspect in _RELATED[Aspect.TREATMENT] and asks.search(phrases) and not asks.search(rest)
+    )
+
+
+def time_points(question: str) -> frozenset[Aspect]:
+    """The narrow aspects `question` names only as when something happened, beside a
+    recovery it asks about: "Will my foot strength come back after surgery?" asks about
+    recovery, and the surgery is when it starts."""
+    phrases = " ".join(m.group() for m in _AFTER.finditer(question))
+    if not phrases:
+        return frozenset()
+    rest = _AFTER.sub(" ", question)
+    recovery = next(asks for aspect, asks, _ in _compiled() if aspect is Aspect.RECOVERY)
+    if not recovery.search(rest):
+        return frozenset()
     return frozenset(
         aspect
         for aspect, asks, _ in _compiled()

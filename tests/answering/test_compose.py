@@ -412,6 +412,13 @@ def test_a_treatment_without_surgery_is_answered_without_the_operations(
         assert word not in answer.answer.lower()
 
 
+def test_recovery_after_an_operation_is_answered_with_the_recovery(assistant: Assistant) -> None:
+    answer = assistant.answer("Will my foot strength come back after surgery for S1?", [])
+    lead = answer.sentences[answer.blocks[0].sentences[0]].text
+    assert "recovery of sensation and strength" in lead
+    assert "Surgery is typically reserved" not in answer.answer
+
+
 def test_a_sentence_opening_a_passage_is_read_after_the_end_of_the_one_before(
     assistant: Assistant, built_index: LoadedIndex
 ) -> None:

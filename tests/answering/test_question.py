@@ -299,3 +299,14 @@ def test_what_a_question_sets_aside_is_not_asked() -> None:
     # Asked outright as well, it stays asked.
     assert excluded_aspects("Is surgery better than physio, or can I do without surgery?") == set()
     assert Aspect.SURGERY in asked_aspects("Is surgery better than physio?")
+
+
+def test_an_operation_named_as_when_recovery_starts_is_not_asked() -> None:
+    recovery = (Aspect.RECOVERY,)
+    assert asked_aspects("Will my foot strength come back after surgery for S1?") == recovery
+    assert asked_aspects("How long is recovery after a microdiscectomy?") == recovery
+    assert asked_aspects("Since my operation my foot is numb, will it get better?") == recovery
+    # Asked outright, or with no recovery beside it, the operation stays asked.
+    assert Aspect.SURGERY in asked_aspects("Does surgery speed up recovery?")
+    assert Aspect.SURGERY in asked_aspects("Is surgery needed after six weeks of pain?")
+    assert Aspect.SURGERY in asked_aspects("What happens after surgery?")
