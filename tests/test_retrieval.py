@@ -378,3 +378,10 @@ def _chunk(chunk_id: str) -> Chunk:
         start=0,
         end=16,
     )
+
+
+def test_a_chiropractor_is_found_as_chiropractic_care(retriever: Retriever) -> None:
+    # The stems differ ("chiropractor", "chiropract"); the lexicon names them as one.
+    assert "chiropractic" in expand("Should I see a chiropractor for sciatica?")
+    hits = retriever.search("Should I see a chiropractor for sciatica?", k=3)
+    assert any("Chiropractic care" in h.chunk.text for h in hits)

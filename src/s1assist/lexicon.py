@@ -24,6 +24,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("calf", "gastrocnemius", "soleus"),
     ("numbness", "tingling", "pins and needles"),
     ("physiotherapy", "physical therapy"),
+    ("chiropractic", "chiropractor", "chiropractors"),
     ("reflex", "ankle jerk"),
     ("worse", "worsen", "exacerbated", "aggravated", "aggravate"),
 )
