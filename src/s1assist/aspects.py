@@ -24,6 +24,7 @@ class Aspect(StrEnum):
     SURGERY = "surgery"
     MEDICINE = "medicine"
     EXERCISE = "exercise"
+    INJECTION = "injection"
     RECOVERY = "recovery"
     CAUSE = "cause"
     SYMPTOM = "symptom"
@@ -63,6 +64,11 @@ _CUES: dict[Aspect, _Cues] = {
         r"\bphysical therap\w*",
         "exercises exercise stretching strengthening physical+therapy therapist yoga core "
         "stabilization",
+    ),
+    Aspect.INJECTION: _Cues(
+        r"\binjections?\b|\binject(?:ed|ing)\b|\bepidurals?\b|\besi\b|\bnerve blocks?\b|"
+        r"\bjabs?\b|\bshots?\b",
+        "injection injections injected epidural esi",
     ),
     Aspect.TREATMENT: _Cues(
         # What a nerve or muscle "helps" with is its function (anatomy), not a treatment; nor
@@ -131,6 +137,10 @@ _CUES: dict[Aspect, _Cues] = {
 _RELATED: dict[Aspect, tuple[Aspect, ...]] = {
     Aspect.TREATMENT: (Aspect.SURGERY, Aspect.MEDICINE, Aspect.EXERCISE),
 }
+# Aspects read only to choose the sentences that answer, never as asked: search and
+# abstention, whose weights were fitted on the aspects above, read an injection question as
+# the treatment question it is, and the answer quotes the sentences on injections.
+_SELECTION_ONLY = frozenset({Aspect.INJECTION})
 _FORMS = frozenset({Aspect.DEFINITION, Aspect.COMPARISON})
 # What a question sets aside: "without surgery", "other than painkillers".
 _SET_ASIDE = re.compile(
@@ -145,9 +155,7 @@ _AFTER = re.compile(
     re.IGNORECASE,
 )
 # Words that ask for treatment as such, not only whether something helps.
-_TREATS = re.compile(
-    r"\btreat\w*|\bcur(?:e|es|ed|ing)\b|\bmanag\w*|\bremed\w*|\binjections?\b", re.IGNORECASE
-)
+_TREATS = re.compile(r"\btreat\w*|\bcur(?:e|es|ed|ing)\b|\bmanag\w*|\bremed\w*", re.IGNORECASE)
 _YES_NO = re.compile(
     r"^\s*(?:is|are|can|could|does|do|did|will|would|should|has|have|may|might|must|am)\b",
     re.IGNORECASE,
@@ -200,7 +208,11 @@ def asked_aspects(question: str) -> tuple[Aspect, ...]:
     """The aspects `question` asks about, most specific first (SURGERY before TREATMENT).
     Whether something causes a symptom ("Can S1 nerve damage cause burning?") is answered
     where the symptom is described: such a question asks for symptoms as well."""
-    found = [aspect for aspect, asks, _ in _compiled() if asks.search(question)]
+    found = [
+        aspect
+        for aspect, asks, _ in _compiled()
+        if aspect not in _SELECTION_ONLY and asks.search(question)
+    ]
     excluded = excluded_aspects(question) | time_points(question)
     found = [aspect for aspect in found if aspect not in excluded]
     if Aspect.ANATOMY in found and re.search(_SUPPLIES_FEELING, question, re.IGNORECASE):
@@ -220,8 +232,9 @@ def _names_symptom(question: str) -> bool:
 
 def ask_cues(text: str) -> str:
     """`text` without the words that ask for an aspect: what remains names the subject."""
-    for _, asks, _ in _compiled():
-        text = asks.sub(" ", text)
+    for aspect, asks, _ in _compiled():
+        if aspect not in _SELECTION_ONLY:  # "epidural" names what is asked about
+            text = asks.sub(" ", text)
     return text
 
 
@@ -301,12 +314,19 @@ def time_points(question: str) -> frozenset[Aspect]:
 
 
 def only_narrow(question: str, aspects: tuple[Aspect, ...]) -> tuple[Aspect, ...]:
-    """`aspects` without TREATMENT when only a bare "help" or "fix" asked it beside a
-    narrower aspect: "What exercises help?" is answered by exercises, not by any treatment
-    (a sentence on diagnosis and treatment). "Is it treated with surgery?" keeps both."""
-    narrow = _RELATED[Aspect.TREATMENT]
+    """`aspects` without TREATMENT when only a bare "help" or "fix" (or the name of an
+    injection) asked it beside a narrower aspect: "What exercises help?" is answered by
+    exercises, not by any treatment (a sentence on diagnosis and treatment), and "Will
+    injections help?" by injections. "Is it treated with surgery?" keeps both."""
     if Aspect.TREATMENT not in aspects or _TREATS.search(question):
         return aspects
+    named = tuple(
+        aspect
+        for aspect, asks, _ in _compiled()
+        if aspect in _SELECTION_ONLY and asks.search(question)
+    )
+    aspects = (*named, *aspects)
+    narrow = (*_RELATED[Aspect.TREATMENT], *_SELECTION_ONLY)
     if not any(aspect in narrow for aspect in aspects):
         return aspects
     return tuple(aspect for aspect in aspects if aspect is not Aspect.TREATMENT)

@@ -412,6 +412,13 @@ def test_a_treatment_without_surgery_is_answered_without_the_operations(
         assert word not in answer.answer.lower()
 
 
+def test_will_injections_help_is_answered_with_the_injections(assistant: Assistant) -> None:
+    answer = assistant.answer("My physio says my S1 is irritated. Will injections help?", [])
+    lead = [answer.sentences[i].text for i in answer.blocks[0].sentences]
+    assert "injection" in lead[0].lower()
+    assert "Non-steroidal anti-inflammatory drugs" not in answer.answer
+
+
 def test_recovery_after_an_operation_is_answered_with_the_recovery(assistant: Assistant) -> None:
     answer = assistant.answer("Will my foot strength come back after surgery for S1?", [])
     lead = answer.sentences[answer.blocks[0].sentences[0]].text

@@ -286,9 +286,21 @@ def test_a_bare_help_beside_a_narrower_aspect_asks_that_aspect() -> None:
     assert narrow("What medicines help S1 nerve pain?") == (Aspect.MEDICINE,)
     # Asked as treatment in so many words, treatment stays.
     assert Aspect.TREATMENT in narrow("And is it treated with surgery?")
-    assert Aspect.TREATMENT in narrow("How does a steroid injection help?")
+    # An injection is a narrower treatment of its own (and a steroid a medicine).
+    assert narrow("How does a steroid injection help?") == (Aspect.INJECTION, Aspect.MEDICINE)
     # The question's own reading keeps every aspect: abstention and search read them all.
     assert Aspect.TREATMENT in analyze("what exercises help?").aspects
+
+
+def test_an_injection_question_is_answered_by_injections_and_read_as_treatment() -> None:
+    question = "My S1 nerve is irritated. Will injections help?"
+    # Search and abstention read a treatment question; the epidural still names the subject.
+    assert asked_aspects(question) == (Aspect.TREATMENT,)
+    assert "epidur" in analyze("Will an epidural help my sciatica?").subject
+    # The sentences that answer are those on injections.
+    assert only_narrow(question, asked_aspects(question)) == (Aspect.INJECTION,)
+    treated = "How is sciatica treated, with injections?"
+    assert only_narrow(treated, asked_aspects(treated)) == asked_aspects(treated)
 
 
 def test_what_a_question_sets_aside_is_not_asked() -> None:
