@@ -454,3 +454,15 @@ def test_an_opening_phrase_before_this_is_read_after_what_this_is(
     text = answer.answer
     unstable = text.find("it can become unstable")
     assert 0 <= unstable < text.find("In some cases, this instability")
+
+
+def test_a_web_page_that_limits_a_claim_is_not_shown_as_disagreeing(
+    assistant: Assistant,
+) -> None:
+    # "Epidural-perineural injection ... can be an effective treatment for sciatica" and
+    # "injections may help reduce the pain ..., but are unlikely to provide complete,
+    # permanent relief" do not contradict each other.
+    answer = assistant.answer("Will an epidural help my sciatica?", [])
+    assert "injections may help reduce the pain" in answer.answer
+    assert not answer.disagreement
+    assert "disagree" not in answer.answer

@@ -36,6 +36,9 @@ WARNING = "About this warning sign"
 _NEGATION = re.compile(
     r"\b(?:not|no|never|cannot|can't|doesn't|don't|isn't|aren't|unlikely)\b", re.I
 )
+# Where a sentence turns from its claim to a qualification: "Injections may help reduce the
+# pain, but are unlikely to provide complete relief"; "a set of symptoms, not a nerve".
+_TURN = re.compile(r",?\s+but\b|;|,\s+not\b|\b(?:however|although|though|whereas)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +107,16 @@ def disagreement(
             if pool[j].chunk.kind.rank >= SourceKind.HEALTH_ARTICLE.rank:
                 continue
             same_point = float(vectors[i] @ vectors[j]) >= floor
-            if same_point and bool(_NEGATION.search(pool[i].text)) != bool(
-                _NEGATION.search(pool[j].text)
-            ):
+            if same_point and denies(pool[i].text) != denies(pool[j].text):
                 return (j, i)
     return None
+
+
+def denies(text: str) -> bool:
+    """Whether the sentence's claim, before any turn to a qualification, is negated: "No,
+    the S1 nerve is not the same as sciatica" is; "Injections may help reduce the pain, but
+    are unlikely to provide complete relief" makes a claim and then limits it."""
+    return bool(_NEGATION.search(_TURN.split(text, maxsplit=1)[0]))
 
 
 def render(
