@@ -65,8 +65,9 @@ class AspectBoost:
     instead its heading names the broader aspect ("Treatment" for a medicines question),
     `text` when its words do, and `sentence` times how far the similarity of its sentence
     nearest the query stands above the other candidates' (standardized). A passage that
-    holds the one sentence on what is asked ("Surgery is typically reserved for ...") among
-    others on the topic ranks above one that is about the topic throughout."""
+    holds the one sentence on what is asked ("A misalignment of the SI joint due to injury
+    or inflammation" for what makes the SI joint go wrong) among others on the topic ranks
+    above one that is about the topic throughout."""
 
     heading: float = 0.0
     text: float = 0.0
@@ -213,7 +214,8 @@ class Retriever:
         are read (NaN for the others): a page on many things holds the sentence on what is
         asked among others on its topic, while a one-section document (a research
         abstract) is on one thing throughout and its passage vector reads it whole; read for
-        every passage, the signal took BioASQ hybrid nDCG@10 from 0.830 to 0.822."""
+        every passage, the signal (at weight 0.75) took BioASQ hybrid nDCG@10 from 0.830 to
+        0.822."""
         vector = self.encoder.encode_query(query)[0]
         documents = self.index.documents
 
