@@ -54,6 +54,12 @@ SHOULD_FLAG = [
     ("I've lost all feeling in my private parts", RedFlag.SADDLE_NUMBNESS),
     ("I can't feel anything down below since this morning", RedFlag.SADDLE_NUMBNESS),
     ("I slipped on the ice and fell down the steps, now my back hurts", RedFlag.MAJOR_TRAUMA),
+    ("Hot and cold sweats all night, and my back is killing me", RedFlag.FEVER),
+    ("My foot is flopping and dragging more each day", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("I've had difficulty starting to urinate since yesterday", RedFlag.BLADDER_BOWEL),
+    ("I'm struggling to pee and my leg is numb", RedFlag.BLADDER_BOWEL),
+    ("I lose control of my bladder when I cough now", RedFlag.BLADDER_BOWEL),
+    ("I had breast cancer and now my back hurts, could it be spread?", RedFlag.CANCER_HISTORY),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -95,6 +101,12 @@ SHOULD_NOT_FLAG = [
     "My leg feels like it's burning up at night",
     "The weakness in my foot has gone away",
     "I can't feel my foot when I walk on gravel",
+    "I fell asleep on the sofa and woke up with a sore back",
+    "I fell ill last week with a cold and my back aches",
+    "My dad had cancer, could my sciatica be cancer?",
+    "I'm afraid I might lose bladder control one day, is that possible?",
+    "Will I lose control of my bladder if this gets worse?",
+    "My legs feel weak after a long run",
 ]
 
 

@@ -55,7 +55,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.BLADDER_BOWEL,
         _rx(
-            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}"
+            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble|difficulty|struggl\w*|hard to)\b"
+            r"(?:(?! and )[^.?!,]){0,30}"
             r"\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
             r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
@@ -99,12 +100,13 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.PROGRESSIVE_WEAKNESS,
         _rx(
-            r"(?:weak\w*|foot drop|drop foot|foot (?:is |keeps )?(?:dropping|drops|slapping)|"
+            r"(?:weak\w*|foot drop|drop foot|"
+            r"foot (?:is |keeps )?(?:dropping|drops|slapping|flopping|dragging)|"
             r"foot (?:has gone |is |feels |went )?floppy|floppy foot|trip\w* over my (?:foot|toes)|"
             rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
-            r"progress\w*|more and more|increasing)|"
+            r"progress\w*|more and more|more (?:each|every) (?:day|week)|increasing)|"
             r"(?:get(?:s|ting)?|got|grow(?:s|ing)?|becom(?:es|ing)|more and more|increasingly|"
             r"progressively) weaker|weaker (?:and weaker|by the (?:day|hour|week)|day by day|"
             r"(?:every|each) (?:day|week|morning))|"
@@ -121,6 +123,7 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:i'?ve got|i have|i'?ve had|i'?ve been|i had|i'?m|with|running|got|getting|"
             r"having)\b[^.?!]{0,20}\b(?:fever\w*|(?:high )?temperature|temp\b|chills|night sweats|"
             r"sweats|sweating at night|shiver\w*|rigors)|\bi(?:'?m| am) burning up\b|"
+            r"\bhot and cold (?:sweats|shivers|chills)\b|\bcold sweats\b|"
             r"\b(?:fever|temperature|temp)\b[^.?!]{0,15}\b(?:3[89]|4[01])(?:[.,]\d)?\b|\b(?:3[89]|4[01])(?:[.,]\d)?\s*(?:°\s*c?|degrees)|\b10[0-4](?:\.\d)?\s*"
             r"(?:°\s*f?|degrees f|f\b)|\bfeverish\b|\bhigh temperature\b"
         ),
@@ -141,8 +144,10 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.MAJOR_TRAUMA,
         _rx(
-            r"\b(?:i|i'?ve)\s+(?:fell|fallen|came off|was thrown|was hit|crashed|had a (?:bad )?"
-            r"fall)|\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
+            # "I fell asleep" or "fell ill" is no fall.
+            r"\b(?:i|i'?ve)\s+(?:fell|fallen)(?!\s+(?:asleep|ill|sick|pregnant|behind|for))|"
+            r"\b(?:i|i'?ve)\s+(?:came off|was thrown|was hit|crashed|had a (?:bad )?fall)|"
+            r"\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
             r"collision)|\b(?:and|then|i'?ve|had)\s+(?:just\s+)?(?:fell|fallen) (?:off|from|"
             r"down)\b|"
             r"\b(?:hit|knocked (?:down|over|off)) by an? "
@@ -168,10 +173,20 @@ _LONG_AGO = _rx(
     r"\bas a (?:child|kid|teenager|teen|baby)\b|"
     r"\bwhen i was (?:young|little|small|\d+|an? (?:child|kid|boy|girl|teenager|baby))\b"
 )
-# Fear of a disease is no history of it ("I'm worried about cancer").
+# Fear of a disease is no history of it ("I'm worried about cancer", "could my sciatica be
+# cancer?").
 _FEARED = _rx(
     r"\b(?:worried|afraid|scared|concerned|anxious|nervous|frightened|wondering)\b"
-    r"|\bfear\w*"
+    r"|\bfear\w*|\b(?:could|might|may) (?:it|this|that|my \w+) be\b"
+)
+# A loss that may come one day is no loss now ("I might lose bladder control one day");
+# "I lose control of my bladder when I cough" is one.
+_MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to|afraid|worried|scared)\b")
+# Both legs tired after exertion ("my legs feel weak after a long run") is no weakness of
+# the nerves.
+_EXERTION = _rx(
+    r"\bafter (?:a |the |my )?(?:long |hard |big |busy )?(?:run|running|walk|hike|workout|"
+    r"gym|exercise|session|training|game|match|ride|day at work)\b"
 )
 # A denial just before the sign ("no numbness in my groin", "I've never had cancer") or a
 # reassurance just after it ("my bladder's fine").
@@ -262,6 +277,12 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
         if rule.flag is not RedFlag.CANCER_HISTORY and _LONG_AGO.search(text[left:right]):
             continue
         if rule.flag is RedFlag.CANCER_HISTORY and _FEARED.search(text[left : match.end()]):
+            continue
+        if match.group().lower().startswith("lose") and _MAY_COME.search(
+            text[left : match.start()]
+        ):
+            continue
+        if rule.flag is RedFlag.BILATERAL_WEAKNESS and _EXERTION.search(text[left:right]):
             continue
         spans.append(match.span())
     return spans
