@@ -60,6 +60,18 @@ SHOULD_FLAG = [
     ("I'm struggling to pee and my leg is numb", RedFlag.BLADDER_BOWEL),
     ("I lose control of my bladder when I cough now", RedFlag.BLADDER_BOWEL),
     ("I had breast cancer and now my back hurts, could it be spread?", RedFlag.CANCER_HISTORY),
+    ("I keep having accidents and can't make it to the toilet in time", RedFlag.BLADDER_BOWEL),
+    ("I haven't had a wee since last night and my back is agony", RedFlag.BLADDER_BOWEL),
+    ("My bladder feels full but nothing comes out", RedFlag.BLADDER_BOWEL),
+    ("I've had some bowel accidents this week with my sciatica", RedFlag.BLADDER_BOWEL),
+    ("I can't control when I go to the loo", RedFlag.BLADDER_BOWEL),
+    ("My bottom feels numb when I sit on the toilet", RedFlag.SADDLE_NUMBNESS),
+    ("My private parts feel tingly and numb", RedFlag.SADDLE_NUMBNESS),
+    ("I've lost sensation in my vagina", RedFlag.SADDLE_NUMBNESS),
+    ("My penis feels numb since my back went", RedFlag.SADDLE_NUMBNESS),
+    ("My legs are both weak and I keep falling", RedFlag.BILATERAL_WEAKNESS),
+    ("My foot slaps when I walk and it's worse than last week", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My toes drag and it's progressively worse", RedFlag.PROGRESSIVE_WEAKNESS),
 ]
 SHOULD_NOT_FLAG = [
     "Can sitting make S1 pain worse?",
@@ -107,6 +119,13 @@ SHOULD_NOT_FLAG = [
     "I'm afraid I might lose bladder control one day, is that possible?",
     "Will I lose control of my bladder if this gets worse?",
     "My legs feel weak after a long run",
+    "I fell in love with yoga and it helps my back",
+    "My friend's dad was hit by a car",
+    "I can't sit on the toilet for long because of the pain",
+    "I haven't had a wee break at work all day, my back is sore from sitting",
+    "My physio sessions are useless, nothing comes out of them",
+    "My bum is sore from sitting",
+    "I can't control my pain with ibuprofen",
 ]
 
 

@@ -60,7 +60,15 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
             r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
-            rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)"
+            rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)|"
+            # accidents, retention, and control in everyday words
+            r"\b(?:bladder|bowel|toilet) accidents?\b|\bhaving accidents\b|"
+            r"\bmake it to the (?:toilet|loo|bathroom) in time\b|"
+            r"\bhaven'?t (?:had a |been for a )?(?:wee|pee|poo|bowel movement)\b(?! break)|"
+            r"\b(?:bladder|pee|wee|urine)\b[^.?!]{0,30}\bnothing (?:comes|came|will come) out\b|"
+            r"\bnothing (?:comes|came) out when I (?:try to )?(?:pee|wee|go)\b|"
+            r"\bcan'?t empty (?:my )?bladder\b|"
+            rf"{_CANT} control\b[^.?!,]{{0,25}}\b(?:go|loo|toilet|wee|pee|poo)\b"
         ),
         "new loss of bladder or bowel control",
         _CAUDA_EQUINA,
@@ -72,8 +80,9 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|pins and needles|"
             r"tingl\w*|lost (?:all )?(?:the )?(?:feeling|sensation))[^.?!]{0,40}\b(?:groin|saddle|"
             r"genital\w*|private\w*|inner thighs?|back passage|anus|between (?:my|the) legs|"
-            r"perine\w*|bum|buttocks both|down (?:there|below))|"
-            r"\b(?:groin|saddle|genital\w*|inner thighs?|back passage|bum|down (?:there|below))\b"
+            r"perine\w*|bum|bottom|vagina\w*|penis|crotch|buttocks both|down (?:there|below))|"
+            r"\b(?:groin|saddle|genital\w*|private\w*|inner thighs?|back passage|bum|bottom|"
+            r"vagina\w*|penis|crotch|down (?:there|below))\b"
             r"[^.?!]{0,30}"
             r"\b(?:numb\w*|no feeling|tingl\w*)|"
             rf"(?:{_CANT}|don'?t|do not|barely|hardly) feel\b[^.?!]{{0,30}}\b(?:when|as|while|if) "
@@ -89,7 +98,8 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"\bboth (?:my )?legs?\b[^.?!]{0,40}\b(?:weak\w*|gave way|give way|giving (?:way|out)|"
             r"buckl\w*|collaps\w*|went weak|numb)|\b(?:weak\w*|numb\w*) in both (?:my )?legs|"
-            r"\blegs both (?:went|are|feel|gave)\b|\bmy legs (?:just |suddenly |both )?(?:gave "
+            r"\blegs both (?:went|are|feel|gave)\b|\blegs (?:are|feel|went) both (?:weak|numb)|"
+            r"\bmy legs (?:just |suddenly |both )?(?:gave "
             r"way|gave out|give way|keep giving (?:way|out)|are giving (?:way|out)|buckled|"
             r"collapsed|went weak|are weak|feel weak)"
         ),
@@ -101,7 +111,8 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.PROGRESSIVE_WEAKNESS,
         _rx(
             r"(?:weak\w*|foot drop|drop foot|"
-            r"foot (?:is |keeps )?(?:dropping|drops|slapping|flopping|dragging)|"
+            r"foot (?:is |keeps )?(?:dropping|drops|slapping|slaps|flopping|flops|dragging|"
+            r"drags)|toes? (?:keep )?drag\w*|"
             r"foot (?:has gone |is |feels |went )?floppy|floppy foot|trip\w* over my (?:foot|toes)|"
             rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
@@ -145,7 +156,8 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.MAJOR_TRAUMA,
         _rx(
             # "I fell asleep" or "fell ill" is no fall.
-            r"\b(?:i|i'?ve)\s+(?:fell|fallen)(?!\s+(?:asleep|ill|sick|pregnant|behind|for))|"
+            r"\b(?:i|i'?ve)\s+(?:fell|fallen)"
+            r"(?!\s+(?:asleep|ill|sick|pregnant|behind|for|in love))|"
             r"\b(?:i|i'?ve)\s+(?:came off|was thrown|was hit|crashed|had a (?:bad )?fall)|"
             r"\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
             r"collision)|\b(?:and|then|i'?ve|had)\s+(?:just\s+)?(?:fell|fallen) (?:off|from|"
@@ -179,6 +191,9 @@ _FEARED = _rx(
     r"\b(?:worried|afraid|scared|concerned|anxious|nervous|frightened|wondering)\b"
     r"|\bfear\w*|\b(?:could|might|may) (?:it|this|that|my \w+) be\b"
 )
+# Someone else's accident ("my friend's dad was hit by a car") is not the person's.
+_SOMEONE_ELSE = _rx(rf"\b(?:{_RELATIVES})(?:'s)?\b")
+_SELF = _rx(r"\b(?:i|i'?m|i'?ve|me|myself)\b")
 # A loss that may come one day is no loss now ("I might lose bladder control one day");
 # "I lose control of my bladder when I cough" is one.
 _MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to|afraid|worried|scared)\b")
@@ -283,6 +298,13 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
         ):
             continue
         if rule.flag is RedFlag.BILATERAL_WEAKNESS and _EXERTION.search(text[left:right]):
+            continue
+        before = text[left : match.start()]
+        if (
+            rule.flag is RedFlag.MAJOR_TRAUMA
+            and _SOMEONE_ELSE.search(before)
+            and not _SELF.search(before)
+        ):
             continue
         spans.append(match.span())
     return spans
