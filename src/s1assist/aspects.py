@@ -67,7 +67,9 @@ _CUES: dict[Aspect, _Cues] = {
     ),
     Aspect.INJECTION: _Cues(
         r"\binjections?\b|\binject(?:ed|ing)\b|\bepidurals?\b|\besi\b|\bnerve blocks?\b|"
-        r"\bjabs?\b|\bshots?\b",
+        # a shot in the back, not "a shot of pain down my leg"
+        r"\b(?:steroid|cortisone|epidural|spinal) (?:shots?|jabs?)\b|"
+        r"\b(?:shots?|jabs?) in (?:my|the) (?:back|spine)\b",
         "injection injections injected epidural esi",
     ),
     Aspect.TREATMENT: _Cues(
@@ -150,7 +152,8 @@ _SET_ASIDE = re.compile(
 )
 # When something happened: "come back after surgery", "following a microdiscectomy".
 _AFTER = re.compile(
-    r"\b(?:after|following|since)\s+(?:(?:a|an|the|my|your|his|her|their)\s+)?[\w-]+"
+    r"\b(?:after|following|since)\s+(?:(?:a|an|the|my|your|his|her|their)\s+)?"
+    r"(?:[\w-]+\s+)?[\w-]+"
     r"(?:\s+(?:for|on)\s+(?:my\s+|the\s+)?[\w-]+)?",
     re.IGNORECASE,
 )

@@ -34,6 +34,7 @@ def test_a_claim_limited_after_a_turn_is_not_a_denial() -> None:
         "unlikely to provide complete, permanent relief."
     )
     assert not denies("Sciatica is actually a set of symptoms, not a nerve.")
+    assert not denies("Physical therapy is not only safe but also effective.")
     pool = [
         _candidate(
             "Epidural injection can be an effective treatment for sciatica.", SourceKind.RESEARCH

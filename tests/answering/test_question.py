@@ -299,6 +299,11 @@ def test_an_injection_question_is_answered_by_injections_and_read_as_treatment()
     assert "epidur" in analyze("Will an epidural help my sciatica?").subject
     # The sentences that answer are those on injections.
     assert only_narrow(question, asked_aspects(question)) == (Aspect.INJECTION,)
+    # A shot of pain is no injection.
+    shot = "What helps when I get a shot of pain down my leg?"
+    assert only_narrow(shot, asked_aspects(shot)) == (Aspect.TREATMENT,)
+    cortisone = "Will a cortisone shot help my sciatica?"
+    assert only_narrow(cortisone, asked_aspects(cortisone)) == (Aspect.INJECTION,)
     treated = "How is sciatica treated, with injections?"
     assert only_narrow(treated, asked_aspects(treated)) == asked_aspects(treated)
 
@@ -317,6 +322,7 @@ def test_an_operation_named_as_when_recovery_starts_is_not_asked() -> None:
     recovery = (Aspect.RECOVERY,)
     assert asked_aspects("Will my foot strength come back after surgery for S1?") == recovery
     assert asked_aspects("How long is recovery after a microdiscectomy?") == recovery
+    assert asked_aspects("Will my strength come back after back surgery?") == recovery
     assert asked_aspects("Since my operation my foot is numb, will it get better?") == recovery
     # Asked outright, or with no recovery beside it, the operation stays asked.
     assert Aspect.SURGERY in asked_aspects("Does surgery speed up recovery?")

@@ -65,7 +65,11 @@ SHOULD_FLAG = [
     ("My bladder feels full but nothing comes out", RedFlag.BLADDER_BOWEL),
     ("I've had some bowel accidents this week with my sciatica", RedFlag.BLADDER_BOWEL),
     ("I can't control when I go to the loo", RedFlag.BLADDER_BOWEL),
-    ("My bottom feels numb when I sit on the toilet", RedFlag.SADDLE_NUMBNESS),
+    ("My wife and I fell off a ladder this morning", RedFlag.MAJOR_TRAUMA),
+    ("My husband was driving when we had a car crash yesterday", RedFlag.MAJOR_TRAUMA),
+    ("Could my pain be related to my cancer treatment?", RedFlag.CANCER_HISTORY),
+    ("My legs gave way after a walk and I can barely stand", RedFlag.BILATERAL_WEAKNESS),
+    ("I'm worried because I lose control of my bladder now", RedFlag.BLADDER_BOWEL),
     ("My private parts feel tingly and numb", RedFlag.SADDLE_NUMBNESS),
     ("I've lost sensation in my vagina", RedFlag.SADDLE_NUMBNESS),
     ("My penis feels numb since my back went", RedFlag.SADDLE_NUMBNESS),
@@ -126,6 +130,15 @@ SHOULD_NOT_FLAG = [
     "My physio sessions are useless, nothing comes out of them",
     "My bum is sore from sitting",
     "I can't control my pain with ibuprofen",
+    "The bottom of my foot is numb",
+    "I'm seeing a private physio for the tingling in my calf",
+    "I can't control the pain when I go for a walk",
+    "I still make it to the toilet in time",
+    "My kids keep having accidents at night",
+    "I'm having difficulty with a wee bit of pain in my calf",
+    "I haven't had a poo in three days since starting codeine",
+    "My calf is still a bit weak, but I'm walking more each day",
+    "I don't get cold sweats",
 ]
 
 

@@ -34,7 +34,7 @@ TIER_HEADINGS = {
 KEY_POINTS = "Key points"
 WARNING = "About this warning sign"
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|cannot|can't|doesn't|don't|isn't|aren't|unlikely)\b", re.I
+    r"\b(?:not(?! only)|no|never|cannot|can't|doesn't|don't|isn't|aren't|unlikely)\b", re.I
 )
 # Where a sentence turns from its claim to a qualification: "Injections may help reduce the
 # pain, but are unlikely to provide complete relief"; "a set of symptoms, not a nerve".

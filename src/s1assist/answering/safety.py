@@ -55,20 +55,24 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.BLADDER_BOWEL,
         _rx(
-            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble|difficulty|struggl\w*|hard to)\b"
-            r"(?:(?! and )[^.?!,]){0,30}"
+            rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}"
             r"\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
             r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
             rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)|"
-            # accidents, retention, and control in everyday words
-            r"\b(?:bladder|bowel|toilet) accidents?\b|\bhaving accidents\b|"
-            r"\bmake it to the (?:toilet|loo|bathroom) in time\b|"
-            r"\bhaven'?t (?:had a |been for a )?(?:wee|pee|poo|bowel movement)\b(?! break)|"
+            # trouble passing urine, accidents and control in everyday words
+            r"\b(?:difficulty|struggl\w*|hard to)\b[^.?!,]{0,20}\b(?:urinat\w*|pee\b|peeing|"
+            r"wee\b(?! bit)|weeing|empty(?:ing)? (?:my )?bladder|pass(?:ing)? (?:urine|water))|"
+            r"\b(?:bladder|bowel|toilet) accidents?\b|"
+            r"\bi(?:'ve been|'m| am| keep| have been| have| had)? having accidents\b|"
+            r"\b(?:can'?t|cannot|couldn'?t|don'?t|didn'?t|not|never|won'?t) (?:always )?make it "
+            r"to the (?:toilet|loo|bathroom)\b|"
+            r"\bhaven'?t (?:had a |been for a )?(?:wee|pee)\b(?! break)|"
             r"\b(?:bladder|pee|wee|urine)\b[^.?!]{0,30}\bnothing (?:comes|came|will come) out\b|"
             r"\bnothing (?:comes|came) out when I (?:try to )?(?:pee|wee|go)\b|"
             r"\bcan'?t empty (?:my )?bladder\b|"
-            rf"{_CANT} control\b[^.?!,]{{0,25}}\b(?:go|loo|toilet|wee|pee|poo)\b"
+            rf"{_CANT} control when I (?:go|need)\b[^.?!,]{{0,15}}\b(?:toilet|loo|bathroom|pee|"
+            r"wee)\b"
         ),
         "new loss of bladder or bowel control",
         _CAUDA_EQUINA,
@@ -80,8 +84,8 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|pins and needles|"
             r"tingl\w*|lost (?:all )?(?:the )?(?:feeling|sensation))[^.?!]{0,40}\b(?:groin|saddle|"
             r"genital\w*|private\w*|inner thighs?|back passage|anus|between (?:my|the) legs|"
-            r"perine\w*|bum|bottom|vagina\w*|penis|crotch|buttocks both|down (?:there|below))|"
-            r"\b(?:groin|saddle|genital\w*|private\w*|inner thighs?|back passage|bum|bottom|"
+            r"perine\w*|bum|vagina\w*|penis|crotch|buttocks both|down (?:there|below))|"
+            r"\b(?:groin|saddle|genital\w*|private parts?|privates|inner thighs?|back passage|bum|"
             r"vagina\w*|penis|crotch|down (?:there|below))\b"
             r"[^.?!]{0,30}"
             r"\b(?:numb\w*|no feeling|tingl\w*)|"
@@ -117,7 +121,11 @@ _RULES: tuple[_Rule, ...] = (
             rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
-            r"progress\w*|more and more|more (?:each|every) (?:day|week)|increasing)|"
+            r"progress\w*|more and more|increasing)|"
+            r"\b(?:foot|toes?) (?:is |are |keeps? )?"
+            r"(?:flopping|dragging|slapping|dropping|catching)"
+            r"(?: and (?:flopping|dragging|slapping|dropping|catching))? more (?:each|every) "
+            r"(?:day|week)|"
             r"(?:get(?:s|ting)?|got|grow(?:s|ing)?|becom(?:es|ing)|more and more|increasingly|"
             r"progressively) weaker|weaker (?:and weaker|by the (?:day|hour|week)|day by day|"
             r"(?:every|each) (?:day|week|morning))|"
@@ -185,20 +193,23 @@ _LONG_AGO = _rx(
     r"\bas a (?:child|kid|teenager|teen|baby)\b|"
     r"\bwhen i was (?:young|little|small|\d+|an? (?:child|kid|boy|girl|teenager|baby))\b"
 )
-# Fear of a disease is no history of it ("I'm worried about cancer", "could my sciatica be
-# cancer?").
+# Fear of a disease is no history of it ("I'm worried about cancer").
 _FEARED = _rx(
     r"\b(?:worried|afraid|scared|concerned|anxious|nervous|frightened|wondering)\b"
-    r"|\bfear\w*|\b(?:could|might|may) (?:it|this|that|my \w+) be\b"
+    r"|\bfear\w*"
 )
+# Nor is asking whether a complaint is one ("could my sciatica be cancer?"); "could this be
+# spread from my breast cancer?" still tells of one.
+_ASKED_IF = _rx(r"\b(?:could|might|may) (?:it|this|that|my \w+) be (?:an? )?\w+$")
 # Someone else's accident ("my friend's dad was hit by a car") is not the person's.
 _SOMEONE_ELSE = _rx(rf"\b(?:{_RELATIVES})(?:'s)?\b")
-_SELF = _rx(r"\b(?:i|i'?m|i'?ve|me|myself)\b")
+_SELF = _rx(r"\b(?:i|i'?m|i'?ve|me|myself|we|us|our)\b")
 # A loss that may come one day is no loss now ("I might lose bladder control one day");
 # "I lose control of my bladder when I cough" is one.
-_MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to|afraid|worried|scared)\b")
+_MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to)\s+(?:\w+\s+)?$")
 # Both legs tired after exertion ("my legs feel weak after a long run") is no weakness of
-# the nerves.
+# the nerves; legs that give way or go numb after it are.
+_TIRED = _rx(r"\b(?:feel|feels|are|get|got)\s+(?:a bit |quite |really |so )?(?:weak|tired)\b")
 _EXERTION = _rx(
     r"\bafter (?:a |the |my )?(?:long |hard |big |busy )?(?:run|running|walk|hike|workout|"
     r"gym|exercise|session|training|game|match|ride|day at work)\b"
@@ -206,7 +217,8 @@ _EXERTION = _rx(
 # A denial just before the sign ("no numbness in my groin", "I've never had cancer") or a
 # reassurance just after it ("my bladder's fine").
 _DENIED_BEFORE = _rx(
-    r"\b(?:no|not|never|without|don'?t have|doesn'?t|haven'?t (?:got|had)|nor)\b(?:\W+\w+){0,3}\W*$"
+    r"\b(?:no|not|never|without|don'?t (?:have|get)|didn'?t (?:have|get)|do not (?:have|get)|"
+    r"doesn'?t|haven'?t (?:got|had)|nor)\b(?:\W+\w+){0,3}\W*$"
 )
 _DENIAL = _rx(r"\b(?:no|not|never|without|n'?t)\b|n't\b")
 # Rules that start from the person ("I have ...", "my ...") rather than from the sign.
@@ -291,19 +303,25 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             continue
         if rule.flag is not RedFlag.CANCER_HISTORY and _LONG_AGO.search(text[left:right]):
             continue
-        if rule.flag is RedFlag.CANCER_HISTORY and _FEARED.search(text[left : match.end()]):
+        if rule.flag is RedFlag.CANCER_HISTORY and (
+            _FEARED.search(text[left : match.end()]) or _ASKED_IF.search(text[left : match.end()])
+        ):
             continue
         if match.group().lower().startswith("lose") and _MAY_COME.search(
             text[left : match.start()]
         ):
             continue
-        if rule.flag is RedFlag.BILATERAL_WEAKNESS and _EXERTION.search(text[left:right]):
+        if (
+            rule.flag is RedFlag.BILATERAL_WEAKNESS
+            and _TIRED.search(match.group())
+            and _EXERTION.search(text[left:right])
+        ):
             continue
-        before = text[left : match.start()]
+        clause = text[left:right]
         if (
             rule.flag is RedFlag.MAJOR_TRAUMA
-            and _SOMEONE_ELSE.search(before)
-            and not _SELF.search(before)
+            and _SOMEONE_ELSE.search(clause)
+            and not _SELF.search(clause)
         ):
             continue
         spans.append(match.span())
