@@ -70,6 +70,9 @@ SHOULD_FLAG = [
     ("Could my pain be related to my cancer treatment?", RedFlag.CANCER_HISTORY),
     ("My legs gave way after a walk and I can barely stand", RedFlag.BILATERAL_WEAKNESS),
     ("I'm worried because I lose control of my bladder now", RedFlag.BLADDER_BOWEL),
+    ("I keep wetting myself", RedFlag.BLADDER_BOWEL),
+    ("My mum says my foot is dragging more each day", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My legs gave way and my husband had to catch me", RedFlag.BILATERAL_WEAKNESS),
     ("My private parts feel tingly and numb", RedFlag.SADDLE_NUMBNESS),
     ("I've lost sensation in my vagina", RedFlag.SADDLE_NUMBNESS),
     ("My penis feels numb since my back went", RedFlag.SADDLE_NUMBNESS),
@@ -139,6 +142,8 @@ SHOULD_NOT_FLAG = [
     "I haven't had a poo in three days since starting codeine",
     "My calf is still a bit weak, but I'm walking more each day",
     "I don't get cold sweats",
+    "My sister has numbness in her groin",
+    "I got weaker during the flu but I'm better now",
 ]
 
 

@@ -57,8 +57,9 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}"
             r"\b(?:bladder|"
-            r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|peed|pooed|pooped|"
-            r"soiled|messed) (?:myself|the bed)|\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
+            r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|wetting|peed|peeing|"
+            r"pooed|pooing|pooped|soiled|soiling|messed|messing) (?:myself|the bed)|"
+            r"\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
             rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)|"
             # trouble passing urine, accidents and control in everyday words
             r"\b(?:difficulty|struggl\w*|hard to)\b[^.?!,]{0,20}\b(?:urinat\w*|pee\b|peeing|"
@@ -184,7 +185,8 @@ _RULES: tuple[_Rule, ...] = (
 _RESOLVED = _rx(
     r"\b(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone"
     r"(?! numb| dead| weak| floppy| limp)|went away|resolved|no longer|last (?:month|year)|"
-    r"every time|years ago|(?:is|was|are) normal|getting better|improving|improved)\b"
+    r"every time|years ago|(?:is|was|are) normal|getting better|improving|improved|"
+    r"(?:i'?m|i am|it'?s|feel(?:ing)?) (?:much |a lot |a bit )?better)\b"
 )
 # A sign long past ("since my car accident five years ago", "a fever as a child") is no
 # present one; a history of cancer counts however long ago.
@@ -201,9 +203,13 @@ _FEARED = _rx(
 # Nor is asking whether a complaint is one ("could my sciatica be cancer?"); "could this be
 # spread from my breast cancer?" still tells of one.
 _ASKED_IF = _rx(r"\b(?:could|might|may) (?:it|this|that|my \w+) be (?:an? )?\w+$")
-# Someone else's accident ("my friend's dad was hit by a car") is not the person's.
+# Someone else's sign ("my friend's dad was hit by a car", "my sister has numbness in her
+# groin") is not the person's.
 _SOMEONE_ELSE = _rx(rf"\b(?:{_RELATIVES})(?:'s)?\b")
-_SELF = _rx(r"\b(?:i|i'?m|i'?ve|me|myself|we|us|our)\b")
+_SELF = _rx(
+    r"\b(?:i|i'?m|i'?ve|me|myself|we|us|our)\b|\bmy (?:foot|feet|legs?|back|bladder|bowels?|"
+    r"groin|bum|toes?|calf|calves|knees?|hips?|spine|body|genitals|private parts)\b"
+)
 # A loss that may come one day is no loss now ("I might lose bladder control one day");
 # "I lose control of my bladder when I cough" is one.
 _MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to)\s+(?:\w+\s+)?$")
@@ -318,12 +324,8 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
         ):
             continue
         clause = text[left:right]
-        if (
-            rule.flag is RedFlag.MAJOR_TRAUMA
-            and _SOMEONE_ELSE.search(clause)
-            and not _SELF.search(clause)
-        ):
-            continue
+        if _SOMEONE_ELSE.search(clause) and not _SELF.search(clause):
+            continue  # "my sister has numbness in her groin"
         spans.append(match.span())
     return spans
 
