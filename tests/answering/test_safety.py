@@ -71,6 +71,8 @@ SHOULD_FLAG = [
     ("My legs gave way after a walk and I can barely stand", RedFlag.BILATERAL_WEAKNESS),
     ("I'm worried because I lose control of my bladder now", RedFlag.BLADDER_BOWEL),
     ("I keep wetting myself", RedFlag.BLADDER_BOWEL),
+    ("I have a fever of 39 and I'm not feeling better", RedFlag.FEVER),
+    ("My foot is getting weaker and it's not getting better", RedFlag.PROGRESSIVE_WEAKNESS),
     ("My mum says my foot is dragging more each day", RedFlag.PROGRESSIVE_WEAKNESS),
     ("My legs gave way and my husband had to catch me", RedFlag.BILATERAL_WEAKNESS),
     ("My private parts feel tingly and numb", RedFlag.SADDLE_NUMBNESS),

@@ -183,7 +183,8 @@ _RULES: tuple[_Rule, ...] = (
 )
 # Words that show a sign is in the past and resolved, not a current complaint.
 _RESOLVED = _rx(
-    r"\b(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone"
+    # "not getting better", "hasn't resolved" are no recovery
+    r"\b(?<!not )(?<!n't )(?<!never )(?:(?:has|have|had|is|it'?s|are) (?:completely |all )?gone"
     r"(?! numb| dead| weak| floppy| limp)|went away|resolved|no longer|last (?:month|year)|"
     r"every time|years ago|(?:is|was|are) normal|getting better|improving|improved|"
     r"(?:i'?m|i am|it'?s|feel(?:ing)?) (?:much |a lot |a bit )?better)\b"
