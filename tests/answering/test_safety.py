@@ -73,6 +73,123 @@ SHOULD_FLAG = [
     ("I keep wetting myself", RedFlag.BLADDER_BOWEL),
     ("I have a fever of 39 and I'm not feeling better", RedFlag.FEVER),
     ("My foot is getting weaker and it's not getting better", RedFlag.PROGRESSIVE_WEAKNESS),
+    # A second set, written apart from the gold set by a reviewer of the rules.
+    (
+        "My bladder feels full but I can't get anything out. Is that related to my back?",
+        RedFlag.BLADDER_BOWEL,
+    ),
+    (
+        (
+            "I've started leaking a bit of wee when I stand up, which never happened before "
+            "my back went. Should I worry?"
+        ),
+        RedFlag.BLADDER_BOWEL,
+    ),
+    (
+        (
+            "For the last two days I haven't been able to tell when I need the loo. My "
+            "sciatica is really bad, is this normal?"
+        ),
+        RedFlag.BLADDER_BOWEL,
+    ),
+    (
+        (
+            "I keep having to rush to the bathroom and last night I didn't make it in time. "
+            "My lower back is killing me, could it be connected?"
+        ),
+        RedFlag.BLADDER_BOWEL,
+    ),
+    (
+        (
+            "My bum and the inside of my thighs have gone numb since yesterday, along with "
+            "the sciatica. Is that serious?"
+        ),
+        RedFlag.SADDLE_NUMBNESS,
+    ),
+    (
+        (
+            "Sex feels different, I can barely feel anything down there since my back went. "
+            "Should I be concerned?"
+        ),
+        RedFlag.SADDLE_NUMBNESS,
+    ),
+    (
+        "My saddle area feels dead and rubbery since I lifted the sofa. What should I do?",
+        RedFlag.SADDLE_NUMBNESS,
+    ),
+    (
+        "Both of my legs feel like jelly and I nearly fell on the stairs today. Is this the disc?",
+        RedFlag.BILATERAL_WEAKNESS,
+    ),
+    (
+        "I can hardly stand up because my legs have no strength anymore. Is this sciatica?",
+        RedFlag.BILATERAL_WEAKNESS,
+    ),
+    (
+        "My left leg was weak already but now my right leg is going weak too. Is that bad?",
+        RedFlag.BILATERAL_WEAKNESS,
+    ),
+    (
+        "Now the weakness has spread to my other leg as well. What should I do?",
+        RedFlag.BILATERAL_WEAKNESS,
+    ),
+    (
+        "Now the weakness has spread to my other leg as well. What should I do?",
+        RedFlag.PROGRESSIVE_WEAKNESS,
+    ),
+    (
+        (
+            "My right foot has started slapping on the floor when I walk and it's worse every"
+            " day. What's going on?"
+        ),
+        RedFlag.PROGRESSIVE_WEAKNESS,
+    ),
+    (
+        (
+            "I can't stand on tiptoe on my left side anymore and it's getting worse by the "
+            "week. Should I see someone?"
+        ),
+        RedFlag.PROGRESSIVE_WEAKNESS,
+    ),
+    (
+        "I feel hot and shivery and my sciatica has suddenly flared. What should I do?",
+        RedFlag.FEVER,
+    ),
+    (
+        (
+            "I've been waking up drenched in sweat every night for a week along with this "
+            "back pain. Is that a worry?"
+        ),
+        RedFlag.FEVER,
+    ),
+    (
+        (
+            "Two years ago I had a melanoma removed and now I have this nerve pain in my leg."
+            " Could it be related?"
+        ),
+        RedFlag.CANCER_HISTORY,
+    ),
+    (
+        (
+            "I'm in remission from leukaemia and I've developed back pain and numb toes. Is "
+            "this sciatica?"
+        ),
+        RedFlag.CANCER_HISTORY,
+    ),
+    (
+        (
+            "I slipped on black ice last week and landed hard on my back, and now I have pain"
+            " down my leg. Should I get it checked?"
+        ),
+        RedFlag.MAJOR_TRAUMA,
+    ),
+    (
+        (
+            "I got rear-ended at a junction on Monday and my back and leg have been terrible "
+            "since. Is this whiplash or sciatica?"
+        ),
+        RedFlag.MAJOR_TRAUMA,
+    ),
     ("My mum says my foot is dragging more each day", RedFlag.PROGRESSIVE_WEAKNESS),
     ("My legs gave way and my husband had to catch me", RedFlag.BILATERAL_WEAKNESS),
     ("My private parts feel tingly and numb", RedFlag.SADDLE_NUMBNESS),
@@ -146,6 +263,35 @@ SHOULD_NOT_FLAG = [
     "I don't get cold sweats",
     "My sister has numbness in her groin",
     "I got weaker during the flu but I'm better now",
+    # A second set, written apart from the gold set by a reviewer of the rules.
+    (
+        "I have no trouble peeing and my bowels are fine, I just have pain down my leg. "
+        "Is that sciatica?"
+    ),
+    "I'm scared I'll end up incontinent like my gran did. Is that common with sciatica?",
+    (
+        "Is it true that you can lose bowel control with a slipped disc? I don't have "
+        "that, just curious."
+    ),
+    "After cycling for two hours my bum goes numb from the saddle. Is that related to sciatica?",
+    (
+        "My weak ankle has stayed the same for six months and is not getting worse. Is "
+        "surgery still an option?"
+    ),
+    (
+        "My son has had a temperature of 39 all weekend and now I'm stressed and my "
+        "sciatica has flared. Any tips?"
+    ),
+    (
+        "I had a scan to rule out a tumour and it was clear. My sciatica is still bad "
+        "though, what next?"
+    ),
+    "I work as an oncology nurse and I lift cancer patients all day. Is that why I have sciatica?",
+    (
+        "I had a minor car accident in 2015 and have had back pain on and off since. Is "
+        "that why my S1 nerve is irritated?"
+    ),
+    "I came off my antidepressants recently and my leg pain feels worse. Is that linked?",
 ]
 
 

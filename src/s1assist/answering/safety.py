@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 NOTICE = "This is information from the documents cited, not medical advice."
@@ -47,7 +48,7 @@ _CAUDA_EQUINA = (
     "spine that needs emergency assessment"
 )
 _RELATIVES = (
-    r"mum|mom|mother|dad|father|grand\w*|sister|brother|aunt|uncle|wife|husband|partner|"
+    r"mum|mom|mother|dad|father|grand\w*|gran|granny|nan|nana|sister|brother|aunt|uncle|wife|husband|partner|"
     r"friend|son|daughter|family|cousin|neighbou?r|colleague"
 )
 _CANT = r"(?:can'?t|cannot|can not|couldn'?t|unable to|not able to|haven'?t been able to)"
@@ -59,8 +60,9 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:bladder|"
             r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|wetting|peed|peeing|"
             r"pooed|pooing|pooped|soiled|soiling|messed|messing) (?:myself|the bed)|"
-            r"\bincontinen\w*|\bleak(?:ing|s)? (?:urine|pee)\b|"
-            rf"{_CANT} feel (?:when|if) I (?:need to )?(?:pee|go|wee)|"
+            r"\bincontinen\w*|\bleak\w*\b[^.?!,]{0,15}\b(?:urine|pee|wee)\b|"
+            rf"{_CANT} (?:feel|tell) (?:when|if) I (?:need|have) (?:to (?:pee|go|wee)|the (?:loo|"
+            r"toilet|bathroom))|"
             # trouble passing urine, accidents and control in everyday words
             r"\b(?:difficulty|struggl\w*|hard to)\b[^.?!,]{0,20}\b(?:urinat\w*|pee\b|peeing|"
             r"wee\b(?! bit)|weeing|empty(?:ing)? (?:my )?bladder|pass(?:ing)? (?:urine|water))|"
@@ -69,7 +71,10 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:can'?t|cannot|couldn'?t|don'?t|didn'?t|not|never|won'?t) (?:always )?make it "
             r"to the (?:toilet|loo|bathroom)\b|"
             r"\bhaven'?t (?:had a |been for a )?(?:wee|pee)\b(?! break)|"
-            r"\b(?:bladder|pee|wee|urine)\b[^.?!]{0,30}\bnothing (?:comes|came|will come) out\b|"
+            r"\b(?:bladder|pee|wee|urine)\b[^.?!]{0,30}\b(?:nothing (?:comes|came|will come) out|"
+            rf"{_CANT} get (?:anything|it) out)\b|"
+            r"\b(?:toilet|loo|bathroom)\b[^.?!]{0,50}\b(?:didn'?t|don'?t|can'?t|couldn'?t|not) "
+            r"make it in time\b|"
             r"\bnothing (?:comes|came) out when I (?:try to )?(?:pee|wee|go)\b|"
             r"\bcan'?t empty (?:my )?bladder\b|"
             rf"{_CANT} control when I (?:go|need)\b[^.?!,]{{0,15}}\b(?:toilet|loo|bathroom|pee|"
@@ -82,14 +87,15 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.SADDLE_NUMBNESS,
         _rx(
-            r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|pins and needles|"
+            r"(?:numb\w*|no feeling|no sensation|can'?t feel|cannot feel|(?:barely|hardly) feel|"
+            r"pins and needles|"
             r"tingl\w*|lost (?:all )?(?:the )?(?:feeling|sensation))[^.?!]{0,40}\b(?:groin|saddle|"
             r"genital\w*|private\w*|inner thighs?|back passage|anus|between (?:my|the) legs|"
             r"perine\w*|bum|vagina\w*|penis|crotch|buttocks both|down (?:there|below))|"
             r"\b(?:groin|saddle|genital\w*|private parts?|privates|inner thighs?|back passage|bum|"
-            r"vagina\w*|penis|crotch|down (?:there|below))\b"
+            r"inside of (?:my|the) thighs?|vagina\w*|penis|crotch|down (?:there|below))\b"
             r"[^.?!]{0,30}"
-            r"\b(?:numb\w*|no feeling|tingl\w*)|"
+            r"\b(?:numb\w*|no feeling|tingl\w*|dead)|"
             rf"(?:{_CANT}|don'?t|do not|barely|hardly) feel\b[^.?!]{{0,30}}\b(?:when|as|while|if) "
             r"I wipe|(?:numb\w*|no feeling|no sensation)[^.?!]{0,20}\b(?:when|while|as) (?:I )?"
             rf"wip(?:e|ing)\b|{_CANT} feel (?:the )?toilet (?:paper|roll|tissue)"
@@ -101,8 +107,11 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         RedFlag.BILATERAL_WEAKNESS,
         _rx(
-            r"\bboth (?:my )?legs?\b[^.?!]{0,40}\b(?:weak\w*|gave way|give way|giving (?:way|out)|"
-            r"buckl\w*|collaps\w*|went weak|numb)|\b(?:weak\w*|numb\w*) in both (?:my )?legs|"
+            r"\bboth (?:of )?(?:my )?legs?\b[^.?!]{0,40}\b(?:weak\w*|gave way|give way|"
+            r"giving (?:way|out)|buckl\w*|collaps\w*|went weak|numb|(?:like )?jelly)|"
+            r"\bmy legs (?:have|had) no strength\b|\bspread\w* to (?:my |the )?other leg\b|"
+            r"\b(?:other|right|left) leg (?:is |has )?(?:now )?(?:going |gone |getting |become )?"
+            r"(?:weak|numb)\w* (?:too|as well)\b|\b(?:weak\w*|numb\w*) in both (?:my )?legs|"
             r"\blegs both (?:went|are|feel|gave)\b|\blegs (?:are|feel|went) both (?:weak|numb)|"
             r"\bmy legs (?:just |suddenly |both )?(?:gave "
             r"way|gave out|give way|keep giving (?:way|out)|are giving (?:way|out)|buckled|"
@@ -116,12 +125,14 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.PROGRESSIVE_WEAKNESS,
         _rx(
             r"(?:weak\w*|foot drop|drop foot|"
-            r"foot (?:is |keeps )?(?:dropping|drops|slapping|slaps|flopping|flops|dragging|"
-            r"drags)|toes? (?:keep )?drag\w*|"
+            r"foot (?:is |keeps |has started |started )?(?:dropping|drops|slapping|slaps|"
+            r"flopping|flops|dragging|drags)|toes? (?:keep )?drag\w*|"
+            rf"{_CANT} (?:stand|walk|get up) on (?:my )?(?:tip ?toes?|toes|heels?)|"
             r"foot (?:has gone |is |feels |went )?floppy|floppy foot|trip\w* over my (?:foot|toes)|"
             rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
             r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
+            r"(?:has |have )?spread (?:to|up|down|into)|"
             r"progress\w*|more and more|increasing)|"
             r"\b(?:foot|toes?) (?:is |are |keeps? )?"
             r"(?:flopping|dragging|slapping|dropping|catching)"
@@ -141,8 +152,9 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.FEVER,
         _rx(
             r"\b(?:i'?ve got|i have|i'?ve had|i'?ve been|i had|i'?m|with|running|got|getting|"
-            r"having)\b[^.?!]{0,20}\b(?:fever\w*|(?:high )?temperature|temp\b|chills|night sweats|"
-            r"sweats|sweating at night|shiver\w*|rigors)|\bi(?:'?m| am) burning up\b|"
+            r"having|feel|feeling)\b[^.?!]{0,20}\b(?:fever(?:s|ish)?\b|(?:high )?temperature|"
+            r"temp\b|chills|night sweats|sweats|sweating at night|shiver\w*|rigors)|"
+            r"\b(?:drenched|soaked|dripping) (?:in|with) sweat\b|\bi(?:'?m| am) burning up\b|"
             r"\bhot and cold (?:sweats|shivers|chills)\b|\bcold sweats\b|"
             r"\b(?:fever|temperature|temp)\b[^.?!]{0,15}\b(?:3[89]|4[01])(?:[.,]\d)?\b|\b(?:3[89]|4[01])(?:[.,]\d)?\s*(?:°\s*c?|degrees)|\b10[0-4](?:\.\d)?\s*"
             r"(?:°\s*f?|degrees f|f\b)|\bfeverish\b|\bhigh temperature\b"
@@ -155,7 +167,10 @@ _RULES: tuple[_Rule, ...] = (
         RedFlag.CANCER_HISTORY,
         _rx(
             rf"\b(?:i|i'?ve|i'?m|my)\b(?:(?!\b(?:{_RELATIVES})\b)[^.?!]){{0,40}}\b(?:cancer|"
-            r"tumou?r|malignan\w*|lymphoma|myeloma|metasta\w*|chemo\w*)"
+            r"tumou?r|malignan\w*|lymphoma|myeloma|melanoma|sarcoma|carcinoma|leuka?emia|"
+            r"metasta\w*|chemo\w*|in remission)"
+            # "cancer patients" of a nurse's work are no history
+            r"(?! patients?| wards?| charity| research| nurse| unit| cent(?:re|er))"
         ),
         "new back pain with a history of cancer",
         "needs prompt medical assessment to rule out spread to the spine",
@@ -167,14 +182,19 @@ _RULES: tuple[_Rule, ...] = (
             # "I fell asleep" or "fell ill" is no fall.
             r"\b(?:i|i'?ve)\s+(?:fell|fallen)"
             r"(?!\s+(?:asleep|ill|sick|pregnant|behind|for|in love))|"
-            r"\b(?:i|i'?ve)\s+(?:came off|was thrown|was hit|crashed|had a (?:bad )?fall)|"
+            r"\b(?:i|i'?ve)\s+(?:was thrown|was hit|crashed|had a (?:bad )?fall)|"
+            r"\bcame off (?:my|the|a) (?:bike|bicycle|motorbike|motorcycle|horse|scooter|"
+            r"skateboard|ladder|roof|wall)\b|"
+            r"\bslipped on (?:the |some |black )?(?:ice|stairs|steps|a wet floor|wet floor)\b|"
+            r"\blanded (?:hard|heavily|badly) on\b|\brear-?ended\b|"
+            r"\b(?:i was|we were) in an? (?:bad |serious |big )?(?:crash|accident|collision)\b|"
             r"\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
             r"collision)|\b(?:and|then|i'?ve|had)\s+(?:just\s+)?(?:fell|fallen) (?:off|from|"
             r"down)\b|"
             r"\b(?:hit|knocked (?:down|over|off)) by an? "
             r"(?:car|van|bus|lorry|vehicle|truck|motorbike|motorcycle)|\b(?:a|the) (?:car|van|"
             r"bus|lorry|vehicle|truck|motorbike|motorcycle) (?:hit|struck|ran over|knocked)\b"
-            r"[^.?!]{0,12}\bme\b|\bcame off my|\ba (?:bad|big|hard|heavy) fall\b"
+            r"[^.?!]{0,12}\bme\b|\ba (?:bad|big|hard|heavy) fall\b"
         ),
         "back pain after a major fall or accident",
         "needs urgent assessment for a fracture or nerve injury",
@@ -199,7 +219,7 @@ _LONG_AGO = _rx(
 # Fear of a disease is no history of it ("I'm worried about cancer").
 _FEARED = _rx(
     r"\b(?:worried|afraid|scared|concerned|anxious|nervous|frightened|wondering)\b"
-    r"|\bfear\w*"
+    r"|\bfear\w*|\brul(?:e|ed|ing) out\b"
 )
 # Nor is asking whether a complaint is one ("could my sciatica be cancer?"); "could this be
 # spread from my breast cancer?" still tells of one.
@@ -213,7 +233,18 @@ _SELF = _rx(
 )
 # A loss that may come one day is no loss now ("I might lose bladder control one day");
 # "I lose control of my bladder when I cough" is one.
-_MAY_COME = _rx(r"\b(?:might|could|would|will|may|going to)\s+(?:\w+\s+)?$")
+_MAY_COME = _rx(r"(?:\b(?:might|could|would|will|may|can|going to|end up)|'ll)\s+(?:\w+\s+)?$")
+# "No trouble peeing" tells of no sign.
+_NO_TROUBLE = _rx(r"^no (?:trouble|problems?|issues?|difficulty|change)\b")
+# "My weak ankle is not getting worse" tells of no worsening.
+_NOT_WORSE = _rx(r"\b(?:not|isn'?t|hasn'?t been|never) (?:getting |got |gotten )?worse\b")
+# A numb bum from a bike saddle is the saddle's doing.
+_CYCLING = _rx(
+    r"\b(?:after|from|during|while|when) (?:a |an |my |the )?(?:long |hard )?(?:cycling|cycle "
+    r"ride|bike ride|ride|riding|spin class|(?:bike )?saddle)\b"
+)
+# A calendar year two or more years back is long past ("a minor car accident in 2015").
+_YEAR = re.compile(r"\b(?:in|since|back in) ((?:19|20)\d\d)\b", re.IGNORECASE)
 # Both legs tired after exertion ("my legs feel weak after a long run") is no weakness of
 # the nerves; legs that give way or go numb after it are.
 _TIRED = _rx(r"\b(?:feel|feels|are|get|got)\s+(?:a bit |quite |really |so )?(?:weak|tired)\b")
@@ -308,13 +339,21 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             continue
         if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
             continue
-        if rule.flag is not RedFlag.CANCER_HISTORY and _LONG_AGO.search(text[left:right]):
+        if rule.flag is not RedFlag.CANCER_HISTORY and (
+            _LONG_AGO.search(text[left:right]) or _years_back(text[left:right]) >= 2
+        ):
+            continue
+        if _NO_TROUBLE.search(match.group()):
+            continue
+        if rule.flag is RedFlag.PROGRESSIVE_WEAKNESS and _NOT_WORSE.search(match.group()):
+            continue
+        if rule.flag is RedFlag.SADDLE_NUMBNESS and _CYCLING.search(text[left:right]):
             continue
         if rule.flag is RedFlag.CANCER_HISTORY and (
             _FEARED.search(text[left : match.end()]) or _ASKED_IF.search(text[left : match.end()])
         ):
             continue
-        if match.group().lower().startswith("lose") and _MAY_COME.search(
+        if match.group().lower().startswith(("lose", "incontinen")) and _MAY_COME.search(
             text[left : match.start()]
         ):
             continue
@@ -324,11 +363,18 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             and _EXERTION.search(text[left:right])
         ):
             continue
-        clause = text[left:right]
-        if _SOMEONE_ELSE.search(clause) and not _SELF.search(clause):
-            continue  # "my sister has numbness in her groin"
+        told = text[left : match.end()]
+        if _SOMEONE_ELSE.search(told) and not _SELF.search(told):
+            continue  # "my sister has numbness in her groin", "my son has a temperature of 39"
         spans.append(match.span())
     return spans
+
+
+def _years_back(clause: str) -> int:
+    """How many years before this one the clause's calendar year is ("in 2015"); 0 without
+    one."""
+    found = _YEAR.search(clause)
+    return date.today().year - int(found.group(1)) if found else 0
 
 
 def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
