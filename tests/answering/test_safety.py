@@ -73,6 +73,11 @@ SHOULD_FLAG = [
     ("I keep wetting myself", RedFlag.BLADDER_BOWEL),
     ("I have a fever of 39 and I'm not feeling better", RedFlag.FEVER),
     ("My foot is getting weaker and it's not getting better", RedFlag.PROGRESSIVE_WEAKNESS),
+    # A time of now between a long-past one and the sign makes the sign present.
+    ("I hurt my back years ago and now I've wet myself", RedFlag.BLADDER_BOWEL),
+    ("I had sciatica in 2015 and now I can't pee", RedFlag.BLADDER_BOWEL),
+    ("I've had back pain since 2015 and now I wet myself", RedFlag.BLADDER_BOWEL),
+    ("I had a car accident in 2015 and yesterday I fell down the stairs", RedFlag.MAJOR_TRAUMA),
     # A second set, written apart from the gold set by a reviewer of the rules.
     (
         "My bladder feels full but I can't get anything out. Is that related to my back?",

@@ -244,7 +244,14 @@ _CYCLING = _rx(
     r"ride|bike ride|ride|riding|spin class|(?:bike )?saddle)\b"
 )
 # A calendar year two or more years back is long past ("a minor car accident in 2015").
-_YEAR = re.compile(r"\b(?:in|since|back in) ((?:19|20)\d\d)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|back in) ((?:19|20)\d\d)\b", re.IGNORECASE)
+# A time of now between the long-past one and the sign ("I hurt my back years ago and now
+# I've wet myself") tells of a present sign; "a bad fall as a child and now my SI joint
+# hurts" does not.
+_RECENT = _rx(
+    r"\b(?:now|today|tonight|yesterday|this (?:morning|afternoon|evening|week)|last night|"
+    r"recently|lately|suddenly|since (?:then|yesterday|last)|started|starting)\b"
+)
 # Both legs tired after exertion ("my legs feel weak after a long run") is no weakness of
 # the nerves; legs that give way or go numb after it are.
 _TIRED = _rx(r"\b(?:feel|feels|are|get|got)\s+(?:a bit |quite |really |so )?(?:weak|tired)\b")
@@ -339,9 +346,7 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             continue
         if rule.flag is RedFlag.FEVER and _RESOLVED.search(text):
             continue
-        if rule.flag is not RedFlag.CANCER_HISTORY and (
-            _LONG_AGO.search(text[left:right]) or _years_back(text[left:right]) >= 2
-        ):
+        if rule.flag is not RedFlag.CANCER_HISTORY and _long_past(text, left, right, match):
             continue
         if _NO_TROUBLE.search(match.group()):
             continue
@@ -368,6 +373,16 @@ def _raising(rule: _Rule, text: str) -> list[tuple[int, int]]:
             continue  # "my sister has numbness in her groin", "my son has a temperature of 39"
         spans.append(match.span())
     return spans
+
+
+def _long_past(text: str, left: int, right: int, match: re.Match[str]) -> bool:
+    """Whether the clause dates the sign long ago ("five years ago", "as a child", "in
+    2015"), with no time of now between that and the sign."""
+    clause = text[left:right]
+    past = _LONG_AGO.search(clause) or _YEAR.search(clause)
+    if past is None or (past.re is _YEAR and _years_back(clause) < 2):
+        return False
+    return not _RECENT.search(text, left + past.end(), match.start())
 
 
 def _years_back(clause: str) -> int:
