@@ -78,6 +78,9 @@ SHOULD_FLAG = [
     ("I had sciatica in 2015 and now I can't pee", RedFlag.BLADDER_BOWEL),
     ("I've had back pain since 2015 and now I wet myself", RedFlag.BLADDER_BOWEL),
     ("I had a car accident in 2015 and yesterday I fell down the stairs", RedFlag.MAJOR_TRAUMA),
+    ("I'm 70 and fell over in the garden this morning", RedFlag.MAJOR_TRAUMA),
+    ("It's getting harder to lift my foot and it's getting worse", RedFlag.PROGRESSIVE_WEAKNESS),
+    ("My foot catches on the stairs more and more", RedFlag.PROGRESSIVE_WEAKNESS),
     # A second set, written apart from the gold set by a reviewer of the rules.
     (
         "My bladder feels full but I can't get anything out. Is that related to my back?",
@@ -268,6 +271,8 @@ SHOULD_NOT_FLAG = [
     "I don't get cold sweats",
     "My sister has numbness in her groin",
     "I got weaker during the flu but I'm better now",
+    "I can't hold my baby for long because of my back",
+    "My dog tripped and fell over",
     # A second set, written apart from the gold set by a reviewer of the rules.
     (
         "I have no trouble peeing and my bowels are fine, I just have pain down my leg. "

@@ -49,7 +49,7 @@ _CAUDA_EQUINA = (
 )
 _RELATIVES = (
     r"mum|mom|mother|dad|father|grand\w*|gran|granny|nan|nana|sister|brother|aunt|uncle|wife|husband|partner|"
-    r"friend|son|daughter|family|cousin|neighbou?r|colleague"
+    r"friend|son|daughter|family|cousin|neighbou?r|colleague|dog|cat|pet|puppy|kitten"
 )
 _CANT = r"(?:can'?t|cannot|can not|couldn'?t|unable to|not able to|haven'?t been able to)"
 _RULES: tuple[_Rule, ...] = (
@@ -58,7 +58,8 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             rf"(?:lost|losing|loss of|lose|no|{_CANT}|trouble)\b(?:(?! and )[^.?!,]){{0,30}}"
             r"\b(?:bladder|"
-            r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it|my))|(?:wet|wetting|peed|peeing|"
+            r"bowels?|pee|urinat\w*|wee|poo|stools?|hold (?:it in|it|my (?:pee|wee|bladder|"
+            r"bowels?|water)))|(?:wet|wetting|peed|peeing|"
             r"pooed|pooing|pooped|soiled|soiling|messed|messing) (?:myself|the bed)|"
             r"\bincontinen\w*|\bleak\w*\b[^.?!,]{0,15}\b(?:urine|pee|wee)\b|"
             rf"{_CANT} (?:feel|tell) (?:when|if) I (?:need|have) (?:to (?:pee|go|wee)|the (?:loo|"
@@ -130,7 +131,8 @@ _RULES: tuple[_Rule, ...] = (
             rf"{_CANT} (?:stand|walk|get up) on (?:my )?(?:tip ?toes?|toes|heels?)|"
             r"foot (?:has gone |is |feels |went )?floppy|floppy foot|trip\w* over my (?:foot|toes)|"
             rf"{_CANT} lift my (?:foot|toes)|giv(?:es|ing) way|gave way|"
-            r"dropping foot|giving out|toes? (?:keep )?catch\w*)[^.?!]{0,60}\b(?:getting worse|"
+            r"dropping foot|giving out|(?:foot|toes?) (?:keeps? )?catch\w*|"
+            r"harder to (?:lift|raise|move) my (?:foot|toes|ankle))[^.?!]{0,60}\b(?:getting worse|"
             r"worse (?:every|each|by|than|now|today)|worsening|keeps? spreading|spreading|"
             r"(?:has |have )?spread (?:to|up|down|into)|"
             r"progress\w*|more and more|increasing)|"
@@ -190,7 +192,7 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:i was|we were) in an? (?:bad |serious |big )?(?:crash|accident|collision)\b|"
             r"\b(?:car|road|traffic|motorbike|motorcycle|bike|ski\w*) (?:crash|accident|"
             r"collision)|\b(?:and|then|i'?ve|had)\s+(?:just\s+)?(?:fell|fallen) (?:off|from|"
-            r"down)\b|"
+            r"down|over)\b|"
             r"\b(?:hit|knocked (?:down|over|off)) by an? "
             r"(?:car|van|bus|lorry|vehicle|truck|motorbike|motorcycle)|\b(?:a|the) (?:car|van|"
             r"bus|lorry|vehicle|truck|motorbike|motorcycle) (?:hit|struck|ran over|knocked)\b"
