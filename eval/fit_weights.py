@@ -135,10 +135,6 @@ def scored_pool(assistant: Assistant, text: str, history: Sequence[str], model: 
     return asked, pool, Scored(matrix, vectors, ask_sim, logits(model, FEATURES, matrix))
 
 
-def top3_rate(assistant: Assistant, cases: Sequence[GoldCase]) -> float:
-    return ranking_quality(assistant, cases)[0]
-
-
 def ranking_quality(assistant: Assistant, cases: Sequence[GoldCase]) -> tuple[float, float]:
     """The share of `cases` with a gold passage in the search top 3, and their MRR@10."""
     found = 0
@@ -336,7 +332,7 @@ def main() -> None:
     report["search"] = {
         **search,
         "dev_top3": round(rate, 4),
-        "test_top3": round(top3_rate(assistant, aspect_cases(test)), 4),
+        "test_top3": round(ranking_quality(assistant, aspect_cases(test))[0], 4),
         "unboosted_dev_top3": round(unboosted[0], 4),
     }
     if args.search_only:

@@ -287,28 +287,25 @@ def answer_terms(aspects: tuple[Aspect, ...]) -> frozenset[str]:
 def excluded_aspects(question: str) -> frozenset[Aspect]:
     """The narrow aspects `question` sets aside ("without surgery", "other than painkillers"):
     asked only there, they are what the answer should not be about."""
-    phrases = " ".join(m.group() for m in _SET_ASIDE.finditer(question))
-    if not phrases:
-        return frozenset()
-    rest = _SET_ASIDE.sub(" ", question)
-    return frozenset(
-        aspect
-        for aspect, asks, _ in _compiled()
-        if aspect in _RELATED[Aspect.TREATMENT] and asks.search(phrases) and not asks.search(rest)
-    )
+    return _named_only_in(_SET_ASIDE, question)
 
 
 def time_points(question: str) -> frozenset[Aspect]:
     """The narrow aspects `question` names only as when something happened, beside a
     recovery it asks about: "Will my foot strength come back after surgery?" asks about
     recovery, and the surgery is when it starts."""
-    phrases = " ".join(m.group() for m in _AFTER.finditer(question))
+    recovery = next(asks for aspect, asks, _ in _compiled() if aspect is Aspect.RECOVERY)
+    if not recovery.search(_AFTER.sub(" ", question)):
+        return frozenset()
+    return _named_only_in(_AFTER, question)
+
+
+def _named_only_in(phrase: re.Pattern[str], question: str) -> frozenset[Aspect]:
+    """The narrow aspects `question` names in its `phrase` matches and nowhere else."""
+    phrases = " ".join(m.group() for m in phrase.finditer(question))
     if not phrases:
         return frozenset()
-    rest = _AFTER.sub(" ", question)
-    recovery = next(asks for aspect, asks, _ in _compiled() if aspect is Aspect.RECOVERY)
-    if not recovery.search(rest):
-        return frozenset()
+    rest = phrase.sub(" ", question)
     return frozenset(
         aspect
         for aspect, asks, _ in _compiled()

@@ -88,7 +88,6 @@ class Assistant:
         """What the composer reads besides the hits; built once per loaded index."""
         if self._reading is None:
             index = self.retriever.index
-            self._know_sentences()
             self._reading = Reading(
                 encode=self.encoder.encode_cached,
                 idf=index.lexical.idf,
@@ -99,15 +98,9 @@ class Assistant:
             )
         return self._reading
 
-    def _know_sentences(self) -> None:
-        """Let the encoder look up the sentence vectors the index build embedded."""
-        sentences = self.retriever.index.sentences
-        if sentences is not None:
-            self.encoder.know(sentences, sentences.runtime)
-
     def _warm(self) -> None:
+        # The retriever has let the encoder look up the sentence vectors its build embedded.
         index = self.retriever.index
-        self._know_sentences()
         if len(index.chunks) <= self.settings.answer.warm_limit:
             hits = [Hit(chunk, 1, 0.0) for chunk in index.chunks]
             pool = gather(hits, {}, frozenset(), extra_sections=0)

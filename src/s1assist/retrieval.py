@@ -96,9 +96,10 @@ class AspectBoost:
             read = ~np.isnan(nearest)
             if read.sum() > 1:
                 bonus[read] += self.sentence * standardized(nearest[read])
-        terms = answer_terms(asked_aspects(query))
+        aspects = asked_aspects(query)
+        terms = answer_terms(aspects)
         if terms and (self.heading or self.text or self.broader):
-            wider = broader_terms(asked_aspects(query)) if self.broader else frozenset()
+            wider = broader_terms(aspects) if self.broader else frozenset()
             bonus += [
                 self.heading_boost(chunks[row].section, terms, wider)
                 + (self.text and self.text * aspect_match(chunks[row].text, terms))

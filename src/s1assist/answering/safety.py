@@ -382,16 +382,9 @@ def _long_past(text: str, left: int, right: int, match: re.Match[str]) -> bool:
     2015"), with no time of now between that and the sign."""
     clause = text[left:right]
     past = _LONG_AGO.search(clause) or _YEAR.search(clause)
-    if past is None or (past.re is _YEAR and _years_back(clause) < 2):
+    if past is None or (past.re is _YEAR and date.today().year - int(past.group(1)) < 2):
         return False
     return not _RECENT.search(text, left + past.end(), match.start())
-
-
-def _years_back(clause: str) -> int:
-    """How many years before this one the clause's calendar year is ("in 2015"); 0 without
-    one."""
-    found = _YEAR.search(clause)
-    return date.today().year - int(found.group(1)) if found else 0
 
 
 def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
